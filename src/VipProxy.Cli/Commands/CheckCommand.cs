@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using VipProxy.Config;
+using VipProxy.Config.Binding;
+using VipProxy.Config.Diagnostics;
+
+namespace VipProxy.Cli.Commands;
+
+/// <summary>
+/// <c>vipproxy check -f FILE [--node-id ID] [--dump]</c>: like <c>keepalived -t</c>, but every problem is an
+/// error with its file, line and column, and any error means exit 1.
+/// </summary>
+internal static class CheckCommand
+{
+    public const int Valid = 0;
+    public const int Invalid = 1;
+
+    public static Command Create()
+    {
+        Option<FileInfo> file = CommonOptions.ConfigFile();
+        Option<string> nodeId = CommonOptions.NodeId();
+        var dump = new Option<bool>("--dump")
+        {
+            Description = "Print the effective configuration, every default filled in.",
+        };
+        var command = new Command("check", "Validate a configuration file: exit 0 when valid, 1 with errors (printed as FILE:LINE:COL).")
+        {
+            file, nodeId, dump,
+        };
+        command.SetAction(result => Run(result.GetValue(file)!, result.GetValue(nodeId), result.GetValue(dump), Console.Out, Console.Error));
+        return command;
+    }
+
+    public static int Run(FileInfo file, string? nodeId, bool dump, TextWriter output, TextWriter errors)
+    {
+        var options = new ConfigLoadOptions(nodeId, ReadHostInterfaces());
+        ConfigLoadResult result = ConfigLoader.Load(file.ToString(), options);
+        foreach (Diagnostic diagnostic in result.Diagnostics)
+        {
+            errors.WriteLine(diagnostic);
+        }
+        if (result.Config is null)
+        {
+            int count = result.Errors.Count();
+            errors.WriteLine($"{file}: {count} error{(count == 1 ? "" : "s")}; configuration refused");
+            return Invalid;
+        }
+        if (dump)
+        {
+            output.Write(ConfigDumper.Dump(result.Config));
+        }
+        else
+        {
+            output.WriteLine($"{file}: configuration is valid ({result.Config.VrrpInstances.Count} vrrp_instance, {result.Config.VirtualServers.Count} virtual_server)");
+        }
+        return Valid;
+    }
+
+    private static List<HostInterface> ReadHostInterfaces()
+    {
+        var interfaces = new List<HostInterface>();
+        foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
+        {
+            foreach (UnicastIPAddressInformation address in nic.GetIPProperties().UnicastAddresses)
+            {
+                if (address.Address.AddressFamily == AddressFamily.InterNetwork)
+                {
+                    interfaces.Add(new HostInterface(nic.Name, address.Address, address.PrefixLength));
+                }
+            }
+        }
+        return interfaces;
+    }
+}

@@ -1,0 +1,252 @@
+using System.Net;
+using VipProxy.Config.Diagnostics;
+using VipProxy.Config.Model;
+using VipProxy.Config.Syntax;
+
+namespace VipProxy.Config.Binding;
+
+/// <summary>
+/// Checker timing that may be set on the checker, its real server or its virtual server (keepalived 2.x);
+/// the nearest one wins, then keepalived's defaults.
+/// </summary>
+internal sealed class CheckTiming
+{
+    public TimeSpan? DelayLoop;
+    public TimeSpan? ConnectTimeout;
+    public int? Retry;
+    public TimeSpan? DelayBeforeRetry;
+    public TimeSpan? Warmup;
+
+    public CheckTiming Over(CheckTiming parent) => new()
+    {
+        DelayLoop = DelayLoop ?? parent.DelayLoop,
+        ConnectTimeout = ConnectTimeout ?? parent.ConnectTimeout,
+        Retry = Retry ?? parent.Retry,
+        DelayBeforeRetry = DelayBeforeRetry ?? parent.DelayBeforeRetry,
+        Warmup = Warmup ?? parent.Warmup,
+    };
+
+    /// <summary>Adds the timing keywords to a table whose builder exposes a <see cref="CheckTiming"/>.</summary>
+    public static void AddTo<T>(KeywordTable<T> table, Func<T, CheckTiming> timing, bool withConnectTimeout = true)
+    {
+        table.Add("delay_loop", (b, s, c) => { if (Seconds(s, c, 0.001, 86_400, out var v)) { timing(b).DelayLoop = v; } });
+        if (withConnectTimeout)
+        {
+            table.Add("connect_timeout", (b, s, c) => { if (Seconds(s, c, 0.001, 3600, out var v)) { timing(b).ConnectTimeout = v; } });
+        }
+        table.Add("retry", (b, s, c) => { if (Count(s, c, out int v)) { timing(b).Retry = v; } });
+        table.Add("nb_get_retry", (b, s, c) =>
+        {
+            c.Warning(s.Location, "'nb_get_retry' is deprecated (as in keepalived): write 'retry'");
+            if (Count(s, c, out int v))
+            {
+                timing(b).Retry = v;
+            }
+        });
+        table.Add("delay_before_retry", (b, s, c) => { if (Seconds(s, c, 0, 86_400, out var v)) { timing(b).DelayBeforeRetry = v; } });
+        table.Add("warmup", (b, s, c) => { if (Seconds(s, c, 0, 86_400, out var v)) { timing(b).Warmup = v; } });
+    }
+
+    private static bool Seconds(Statement s, BindContext c, double min, double max, out TimeSpan value)
+    {
+        value = default;
+        return c.Arguments(s, 1, 1, $"{s.Name} SECONDS") && c.Seconds(s.Arguments[0], s.Name, min, max, out value);
+    }
+
+    private static bool Count(Statement s, BindContext c, out int value)
+    {
+        value = 0;
+        return c.Arguments(s, 1, 1, $"{s.Name} COUNT") && c.Integer(s.Arguments[0], s.Name, 0, 1000, out value);
+    }
+}
+
+/// <summary>TCP_CHECK, HTTP_GET, MISC_CHECK and MYSQL_CHECK blocks inside a real_server.</summary>
+internal static class CheckerBinder
+{
+    public sealed class Builder(string keyword, SourceLocation location)
+    {
+        public string Keyword { get; } = keyword;
+        public SourceLocation Location { get; } = location;
+        public CheckTiming Timing { get; } = new();
+        public IPAddress? ConnectIp;
+        public int? ConnectPort;
+        public IPAddress? BindTo;
+        public List<HttpUrl> Urls = [];
+        public string? VirtualHost;
+        public ScriptCommand? MiscPath;
+        public TimeSpan? MiscTimeout;
+        public bool MiscDynamic;
+        public ScriptAccount? User;
+        public string? MySqlUser;
+        public string? MySqlPassword;
+        public string? Database;
+
+        public HealthCheck? Build(CheckTiming inherited, string? virtualHost, BindContext context)
+        {
+            CheckTiming timing = Timing.Over(inherited);
+            TimeSpan delayLoop = timing.DelayLoop ?? TimeSpan.FromSeconds(60);
+            var settings = new CheckSettings(
+                ConnectIp, ConnectPort, BindTo,
+                ConnectTimeout: timing.ConnectTimeout ?? TimeSpan.FromSeconds(5),
+                Retry: timing.Retry ?? (Keyword == "MISC_CHECK" ? 0 : 1),
+                DelayBeforeRetry: timing.DelayBeforeRetry ?? TimeSpan.FromSeconds(1),
+                Warmup: timing.Warmup ?? delayLoop,
+                DelayLoop: delayLoop);
+            switch (Keyword)
+            {
+                case "TCP_CHECK":
+                    return new TcpCheck(settings);
+                case "HTTP_GET":
+                    if (Urls.Count == 0)
+                    {
+                        context.Error(Location, "HTTP_GET has no 'url { path /PATH }': it would check nothing");
+                        return null;
+                    }
+                    return new HttpGetCheck(settings, new(Urls), VirtualHost ?? virtualHost);
+                case "MISC_CHECK":
+                    if (MiscPath is null)
+                    {
+                        context.Error(Location, "MISC_CHECK has no 'misc_path \"/path/to/check ARGS\"'");
+                        return null;
+                    }
+                    return new MiscCheck(settings, MiscPath, MiscTimeout ?? delayLoop, MiscDynamic, User);
+                default:
+                    if (MySqlUser is null)
+                    {
+                        context.Warning(Location, "MYSQL_CHECK without 'user': each probe reads the greeting and hangs up, which MySQL counts in Aborted_connects and towards max_connect_errors host blocking; give it 'user' and 'password' of an account allowed from this host");
+                    }
+                    else if (MySqlPassword is null)
+                    {
+                        context.Warning(Location, "MYSQL_CHECK has 'user' but no 'password': it logs in with an empty password");
+                    }
+                    return new MySqlCheck(settings, MySqlUser, MySqlPassword, Database);
+            }
+        }
+    }
+
+    public static readonly KeywordTable<Builder> Tcp = Connecting("TCP_CHECK");
+
+    public static readonly KeywordTable<Builder> Http = CreateHttp();
+
+    public static readonly KeywordTable<Builder> Misc = CreateMisc();
+
+    public static readonly KeywordTable<Builder> MySql = CreateMySql();
+
+    public static KeywordTable<Builder> For(string keyword) => keyword switch
+    {
+        "TCP_CHECK" => Tcp,
+        "HTTP_GET" => Http,
+        "MISC_CHECK" => Misc,
+        _ => MySql,
+    };
+
+    private static KeywordTable<Builder> Connecting(string name)
+    {
+        var table = new KeywordTable<Builder>(name)
+        {
+            { "connect_ip", (b, s, c) => { if (c.Arguments(s, 1, 1, "connect_ip ADDRESS") && c.IPv4(s.Arguments[0], s.Name, out var v)) { b.ConnectIp = v; } } },
+            { "connect_port", (b, s, c) => { if (c.Arguments(s, 1, 1, "connect_port PORT") && c.Port(s.Arguments[0], s.Name, out int v)) { b.ConnectPort = v; } } },
+            { "bindto", (b, s, c) => { if (c.Arguments(s, 1, 1, "bindto ADDRESS") && c.IPv4(s.Arguments[0], s.Name, out var v)) { b.BindTo = v; } } },
+        };
+        CheckTiming.AddTo(table, b => b.Timing);
+        return table;
+    }
+
+    private static KeywordTable<Builder> CreateHttp()
+    {
+        KeywordTable<Builder> table = Connecting("HTTP_GET");
+        table.Add("url", BindUrl, BlockUse.Required, repeatable: true);
+        table.Add("virtualhost", (b, s, c) => { if (c.Arguments(s, 1, 1, "virtualhost NAME")) { b.VirtualHost = s.Arguments[0].Text; } });
+        return table;
+    }
+
+    private static KeywordTable<Builder> CreateMisc()
+    {
+        var table = new KeywordTable<Builder>("MISC_CHECK")
+        {
+            { "misc_path", (b, s, c) => { if (c.Script(s, out var v)) { b.MiscPath = v; } } },
+            { "misc_timeout", (b, s, c) => { if (c.Arguments(s, 1, 1, "misc_timeout SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0.001, 86_400, out var v)) { b.MiscTimeout = v; } } },
+            { "misc_dynamic", (b, s, c) => { if (c.Arguments(s, 0, 0, "misc_dynamic")) { b.MiscDynamic = true; } } },
+            { "user", (b, s, c) => { if (c.Account(s, out var v)) { b.User = v; } } },
+        };
+        CheckTiming.AddTo(table, b => b.Timing, withConnectTimeout: false);
+        return table;
+    }
+
+    private static KeywordTable<Builder> CreateMySql()
+    {
+        KeywordTable<Builder> table = Connecting("MYSQL_CHECK");
+        table.Add("user", (b, s, c) => { if (c.Arguments(s, 1, 1, "user NAME")) { b.MySqlUser = s.Arguments[0].Text; } });
+        table.Add("password", (b, s, c) => { if (c.Arguments(s, 1, 1, "password SECRET")) { b.MySqlPassword = s.Arguments[0].Text; } });
+        table.Add("database", (b, s, c) => { if (c.Arguments(s, 1, 1, "database NAME")) { b.Database = s.Arguments[0].Text; } });
+        return table;
+    }
+
+    private sealed class UrlBuilder
+    {
+        public string? Path;
+        public List<StatusCodeRange> StatusCodes = [];
+        public string? Digest;
+    }
+
+    private static readonly KeywordTable<UrlBuilder> UrlTable = new("url")
+    {
+        { "path", (u, s, c) => { if (c.Arguments(s, 1, 1, "path /PATH")) { u.Path = s.Arguments[0].Text; } } },
+        { "status_code", BindStatusCode, BlockUse.None, true },
+        { "digest", BindDigest },
+    };
+
+    private static void BindUrl(Builder builder, Statement statement, BindContext context)
+    {
+        context.Arguments(statement, 0, 0, "url { path /PATH }");
+        var url = new UrlBuilder();
+        UrlTable.Bind(url, statement.Block!.Statements, context);
+        if (url.Path is null)
+        {
+            context.Error(statement.Location, "url has no 'path /PATH'");
+            return;
+        }
+        if (!url.Path.StartsWith('/'))
+        {
+            context.Warning(statement.Location, $"url path '{url.Path}' does not start with '/'");
+        }
+        ValueList<StatusCodeRange> codes = url.StatusCodes.Count == 0 ? new([new StatusCodeRange(200, 299)]) : new(url.StatusCodes);
+        builder.Urls.Add(new HttpUrl(url.Path, codes, url.Digest));
+    }
+
+    private static void BindStatusCode(UrlBuilder url, Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 1, int.MaxValue, "status_code CODE [CODE-CODE …]"))
+        {
+            return;
+        }
+        foreach (Token code in statement.Arguments)
+        {
+            string[] parts = code.Text.Split('-', 2);
+            if (context.Integer(code with { Text = parts[0] }, "status_code", 100, 599, out int from))
+            {
+                int to = from;
+                if (parts.Length == 2 && !context.Integer(code with { Text = parts[1] }, "status_code", from, 599, out to))
+                {
+                    continue;
+                }
+                url.StatusCodes.Add(new StatusCodeRange(from, to));
+            }
+        }
+    }
+
+    private static void BindDigest(UrlBuilder url, Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 1, 1, "digest MD5HEX"))
+        {
+            return;
+        }
+        string digest = statement.Arguments[0].Text.ToLowerInvariant();
+        if (digest.Length != 32 || !digest.All(char.IsAsciiHexDigit))
+        {
+            context.Error(statement.Arguments[0].Location, "digest must be an MD5 sum: 32 hexadecimal digits (genhash prints it)");
+            return;
+        }
+        url.Digest = digest;
+    }
+}

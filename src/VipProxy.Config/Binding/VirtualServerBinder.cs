@@ -1,0 +1,322 @@
+using System.Buffers.Binary;
+using System.Net;
+using VipProxy.Config.Diagnostics;
+using VipProxy.Config.Model;
+using VipProxy.Config.Syntax;
+
+namespace VipProxy.Config.Binding;
+
+/// <summary><c>virtual_server IP PORT { … real_server IP PORT { … } }</c>.</summary>
+internal static class VirtualServerBinder
+{
+    public sealed class Builder(IPEndPoint? endpoint, SourceLocation location)
+    {
+        public IPEndPoint? Endpoint { get; } = endpoint;
+        public SourceLocation Location { get; } = location;
+        public CheckTiming Timing { get; } = new();
+        public SchedulerAlgorithm Algorithm = SchedulerAlgorithm.Wlc;
+        public TimeSpan? PersistenceTimeout;
+        public IPAddress PersistenceGranularity = IPAddress.Broadcast;
+        public bool ProtocolGiven;
+        public IPEndPoint? SorryServer;
+        public bool SorryServerInhibit;
+        public bool InhibitOnFailure;
+        public int Quorum = 1;
+        public int Hysteresis;
+        public ScriptCommand? QuorumUp, QuorumDown;
+        public bool Alpha, Omega;
+        public string? VirtualHost;
+        public int? MaxConnections;
+        public TimeSpan ProxyConnectTimeout = TimeSpan.FromSeconds(5);
+        public TimeSpan? IdleTimeout;
+        public List<RealServerBuilder> RealServers = [];
+
+        public VirtualServer? Build(BindContext context)
+        {
+            if (Endpoint is null)
+            {
+                return null;
+            }
+            if (!ProtocolGiven)
+            {
+                context.Warning(Location, $"virtual_server {Describe()} has no 'protocol': keepalived would default to UDP, VipProxy forwards TCP; write 'protocol TCP' so both read the file alike");
+            }
+            if (RealServers.Count == 0 && SorryServer is null)
+            {
+                context.Warning(Location, $"virtual_server {Describe()} has no real_server: every client will be refused");
+            }
+            var timing = new CheckTiming { DelayLoop = TimeSpan.FromSeconds(60) };
+            timing = Timing.Over(timing);
+            var realServers = new List<RealServer>();
+            var seen = new Dictionary<IPEndPoint, SourceLocation>();
+            foreach (RealServerBuilder builder in RealServers)
+            {
+                if (builder.Endpoint is not null && !seen.TryAdd(builder.Endpoint, builder.Location))
+                {
+                    context.Error(builder.Location, $"real_server {builder.Endpoint.Address} {builder.Endpoint.Port} is already declared at line {seen[builder.Endpoint].Line} of this virtual_server");
+                    continue;
+                }
+                if (builder.Build(this, timing, context) is { } realServer)
+                {
+                    realServers.Add(realServer);
+                }
+            }
+            int totalWeight = realServers.Sum(r => r.Weight);
+            if (realServers.Count > 0 && Quorum - Hysteresis > totalWeight)
+            {
+                context.Warning(Location, $"quorum {Quorum} can never be met: the real servers' weights add up to {totalWeight}");
+            }
+            return new VirtualServer(
+                Endpoint, timing.DelayLoop!.Value, Algorithm, PersistenceTimeout, PersistenceGranularity, SorryServer,
+                SorryServerInhibit, InhibitOnFailure, Quorum, Hysteresis, QuorumUp, QuorumDown, Alpha, Omega,
+                MaxConnections, ProxyConnectTimeout, IdleTimeout, new(realServers));
+        }
+
+        public string Describe() => Endpoint is null ? "" : $"{Endpoint.Address} {Endpoint.Port}";
+    }
+
+    public sealed class RealServerBuilder(IPEndPoint? endpoint, SourceLocation location)
+    {
+        public IPEndPoint? Endpoint { get; } = endpoint;
+        public SourceLocation Location { get; } = location;
+        public CheckTiming Timing { get; } = new();
+        public int Weight = 1;
+        public bool? InhibitOnFailure;
+        public ScriptCommand? NotifyUp, NotifyDown;
+        public int? MaxConnections;
+        public string? VirtualHost;
+        public List<CheckerBinder.Builder> Checkers = [];
+
+        public RealServer? Build(Builder virtualServer, CheckTiming inherited, BindContext context)
+        {
+            if (Endpoint is null)
+            {
+                return null;
+            }
+            CheckTiming timing = Timing.Over(inherited);
+            var checkers = new List<HealthCheck>();
+            foreach (CheckerBinder.Builder checker in Checkers)
+            {
+                if (checker.Build(timing, VirtualHost ?? virtualServer.VirtualHost, context) is { } built)
+                {
+                    checkers.Add(built);
+                }
+            }
+            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers));
+        }
+    }
+
+    private static readonly Dictionary<string, SchedulerAlgorithm> Algorithms = new(StringComparer.Ordinal)
+    {
+        ["rr"] = SchedulerAlgorithm.Rr,
+        ["wrr"] = SchedulerAlgorithm.Wrr,
+        ["lc"] = SchedulerAlgorithm.Lc,
+        ["wlc"] = SchedulerAlgorithm.Wlc,
+        ["sh"] = SchedulerAlgorithm.Sh,
+        ["mh"] = SchedulerAlgorithm.Mh,
+    };
+
+    // LVS schedulers that keepalived accepts and VipProxy does not implement.
+    private static readonly HashSet<string> OtherLvsAlgorithms = new(StringComparer.Ordinal)
+    {
+        "lblc", "lblcr", "dh", "sed", "nq", "fo", "ovf", "twos",
+    };
+
+    public static readonly KeywordTable<Builder> Table = CreateTable();
+
+    private static KeywordTable<Builder> CreateTable()
+    {
+        var table = new KeywordTable<Builder>("virtual_server")
+        {
+            { "lb_algo", BindAlgorithm },
+            { "lvs_sched", BindAlgorithm },
+            { "lb_kind", BindKind },
+            { "lvs_method", BindKind },
+            { "protocol", BindProtocol },
+            { "persistence_timeout", BindPersistenceTimeout },
+            { "persistence_granularity", BindGranularity },
+            { "sorry_server", BindSorryServer },
+            { "sorry_server_inhibit", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SorryServerInhibit = true; } } },
+            { "inhibit_on_failure", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.InhibitOnFailure = true; } } },
+            { "quorum", (b, s, c) => { if (c.Arguments(s, 1, 1, "quorum N") && c.Integer(s.Arguments[0], s.Name, 1, int.MaxValue, out int v)) { b.Quorum = v; } } },
+            { "hysteresis", (b, s, c) => { if (c.Arguments(s, 1, 1, "hysteresis N") && c.Integer(s.Arguments[0], s.Name, 0, int.MaxValue, out int v)) { b.Hysteresis = v; } } },
+            { "quorum_up", (b, s, c) => { if (c.Script(s, out var v)) { b.QuorumUp = v; } } },
+            { "quorum_down", (b, s, c) => { if (c.Script(s, out var v)) { b.QuorumDown = v; } } },
+            { "alpha", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Alpha = true; } } },
+            { "omega", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Omega = true; } } },
+            { "virtualhost", (b, s, c) => { if (c.Arguments(s, 1, 1, "virtualhost NAME")) { b.VirtualHost = s.Arguments[0].Text; } } },
+            { "maxconn", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnections = v; } } },
+            { "proxy_connect_timeout", (b, s, c) => { if (c.Arguments(s, 1, 1, "proxy_connect_timeout SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0.001, 3600, out var v)) { b.ProxyConnectTimeout = v; } } },
+            { "idle_timeout", (b, s, c) => { if (c.Arguments(s, 1, 1, "idle_timeout SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0.001, 31_536_000, out var v)) { b.IdleTimeout = v; } } },
+            { "real_server", BindRealServer, BlockUse.Required, true },
+        };
+        CheckTiming.AddTo(table, b => b.Timing);
+        return table;
+    }
+
+    private static void BindAlgorithm(Builder builder, Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 1, 1, "lb_algo rr|wrr|lc|wlc|sh|mh"))
+        {
+            return;
+        }
+        Token name = statement.Arguments[0];
+        if (OtherLvsAlgorithms.Contains(name.Text))
+        {
+            context.Error(name.Location, $"lb_algo {name.Text} is not supported by VipProxy; use one of rr, wrr, lc, wlc, sh, mh");
+            return;
+        }
+        if (context.Choice(name, statement.Name, Algorithms, out SchedulerAlgorithm algorithm))
+        {
+            builder.Algorithm = algorithm;
+        }
+    }
+
+    private static void BindKind(Builder builder, Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 1, 1, "lb_kind NAT"))
+        {
+            return;
+        }
+        Token kind = statement.Arguments[0];
+        switch (kind.Text.ToUpperInvariant())
+        {
+            case "NAT":
+                return;
+            case "DR" or "TUN":
+                context.Error(kind.Location, $"lb_kind {kind.Text} is not supported by VipProxy: it is a userspace proxy, which forwards like NAT (real servers answer through it); DR and TUN need kernel IPVS");
+                return;
+            default:
+                context.Error(kind.Location, $"'{statement.Name}' expects NAT, not '{kind.Text}'");
+                return;
+        }
+    }
+
+    private static void BindProtocol(Builder builder, Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 1, 1, "protocol TCP"))
+        {
+            return;
+        }
+        Token protocol = statement.Arguments[0];
+        switch (protocol.Text.ToUpperInvariant())
+        {
+            case "TCP":
+                builder.ProtocolGiven = true;
+                return;
+            case "UDP" or "SCTP":
+                context.Error(protocol.Location, $"protocol {protocol.Text} is not supported by VipProxy: it forwards TCP only");
+                return;
+            default:
+                context.Error(protocol.Location, $"'protocol' expects TCP, not '{protocol.Text}'");
+                return;
+        }
+    }
+
+    private static void BindPersistenceTimeout(Builder builder, Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 0, 1, "persistence_timeout [SECONDS]"))
+        {
+            return;
+        }
+        if (statement.Arguments.Count == 0)
+        {
+            builder.PersistenceTimeout = VirtualServer.DefaultPersistenceTimeout;
+            return;
+        }
+        if (context.Integer(statement.Arguments[0], statement.Name, 0, 31_536_000, out int seconds))
+        {
+            builder.PersistenceTimeout = seconds == 0 ? null : TimeSpan.FromSeconds(seconds);
+        }
+    }
+
+    private static void BindGranularity(Builder builder, Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 1, 1, "persistence_granularity NETMASK")
+            || !context.IPv4(statement.Arguments[0], statement.Name, out IPAddress mask))
+        {
+            return;
+        }
+        uint bits = BinaryPrimitives.ReadUInt32BigEndian(mask.GetAddressBytes());
+        // A netmask is ones followed by zeros: inverting it and adding one gives a power of two.
+        uint inverted = ~bits;
+        if ((inverted & (inverted + 1)) != 0)
+        {
+            context.Error(statement.Arguments[0].Location, $"persistence_granularity {mask} is not a netmask (ones then zeros, e.g. 255.255.255.0)");
+            return;
+        }
+        builder.PersistenceGranularity = mask;
+    }
+
+    private static void BindSorryServer(Builder builder, Statement statement, BindContext context)
+    {
+        if (context.Arguments(statement, 2, 2, "sorry_server IP PORT") && context.Endpoint(statement, 0, out IPEndPoint endpoint))
+        {
+            builder.SorryServer = endpoint;
+        }
+    }
+
+    private static readonly KeywordTable<RealServerBuilder> RealServerTable = CreateRealServerTable();
+
+    private static KeywordTable<RealServerBuilder> CreateRealServerTable()
+    {
+        var table = new KeywordTable<RealServerBuilder>("real_server")
+        {
+            { "weight", (b, s, c) => { if (c.Arguments(s, 1, 1, "weight N") && c.Integer(s.Arguments[0], s.Name, 0, 65535, out int v)) { b.Weight = v; } } },
+            { "inhibit_on_failure", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.InhibitOnFailure = true; } } },
+            { "notify_up", (b, s, c) => { if (c.Script(s, out var v)) { b.NotifyUp = v; } } },
+            { "notify_down", (b, s, c) => { if (c.Script(s, out var v)) { b.NotifyDown = v; } } },
+            { "uthreshold", (b, s, c) => { if (c.Arguments(s, 1, 1, "uthreshold N") && c.Integer(s.Arguments[0], s.Name, 0, 10_000_000, out int v)) { b.MaxConnections = v == 0 ? null : v; } } },
+            { "maxconn", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnections = v; } } },
+            { "virtualhost", (b, s, c) => { if (c.Arguments(s, 1, 1, "virtualhost NAME")) { b.VirtualHost = s.Arguments[0].Text; } } },
+        };
+        foreach (string checker in new[] { "TCP_CHECK", "HTTP_GET", "MISC_CHECK", "MYSQL_CHECK" })
+        {
+            table.Add(checker, BindChecker, BlockUse.Required, repeatable: true);
+        }
+        CheckTiming.AddTo(table, b => b.Timing);
+        return table;
+    }
+
+    /// <summary>Every table below virtual_server, for "belongs in" hints.</summary>
+    public static IEnumerable<IKeywordTable> NestedTables =>
+        [RealServerTable, CheckerBinder.Tcp, CheckerBinder.Http, CheckerBinder.Misc, CheckerBinder.MySql];
+
+    private static void BindRealServer(Builder builder, Statement statement, BindContext context)
+    {
+        IPEndPoint? endpoint = null;
+        if (context.Arguments(statement, 2, 2, "real_server IP PORT { … }") && context.Endpoint(statement, 0, out IPEndPoint parsed))
+        {
+            endpoint = parsed;
+        }
+        var realServer = new RealServerBuilder(endpoint, statement.Location);
+        RealServerTable.Bind(realServer, statement.Block!.Statements, context);
+        builder.RealServers.Add(realServer);
+    }
+
+    private static void BindChecker(RealServerBuilder realServer, Statement statement, BindContext context)
+    {
+        context.Arguments(statement, 0, 0, $"{statement.Name} {{ … }}");
+        var checker = new CheckerBinder.Builder(statement.Name, statement.Location);
+        CheckerBinder.For(statement.Name).Bind(checker, statement.Block!.Statements, context);
+        realServer.Checkers.Add(checker);
+    }
+
+    /// <summary>Reads the <c>virtual_server IP PORT</c> header; <c>fwmark</c> and <c>group</c> forms are refused.</summary>
+    public static Builder Create(Statement statement, BindContext context)
+    {
+        IReadOnlyList<Token> args = statement.Arguments;
+        if (args.Count > 0 && args[0].Text is "fwmark" or "group")
+        {
+            context.Error(args[0].Location, args[0].Text == "fwmark"
+                ? "'virtual_server fwmark' is not supported by VipProxy: firewall-mark services need kernel IPVS; declare 'virtual_server IP PORT'"
+                : "'virtual_server group' is not supported by VipProxy: declare each 'virtual_server IP PORT'");
+            return new Builder(null, statement.Location);
+        }
+        if (context.Arguments(statement, 2, 2, "virtual_server IP PORT { … }") && context.Endpoint(statement, 0, out IPEndPoint endpoint))
+        {
+            return new Builder(endpoint, statement.Location);
+        }
+        return new Builder(null, statement.Location);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net;
+
+namespace VipProxy.Config.Model;
+
+/// <summary>Scheduler names as in LVS/keepalived <c>lb_algo</c> (the subset VipProxy implements).</summary>
+public enum SchedulerAlgorithm
+{
+    /// <summary>Round robin.</summary>
+    Rr,
+    /// <summary>Weighted round robin.</summary>
+    Wrr,
+    /// <summary>Least connections.</summary>
+    Lc,
+    /// <summary>Weighted least connections (keepalived's default).</summary>
+    Wlc,
+    /// <summary>Source hash.</summary>
+    Sh,
+    /// <summary>Maglev hash.</summary>
+    Mh,
+}
+
+/// <summary><c>virtual_server IP PORT { … }</c>: a TCP listener and the real servers behind it.</summary>
+/// <param name="Endpoint">Address and port to listen on (usually a VIP; bound with IP_FREEBIND so a backup can listen before it holds the VIP).</param>
+/// <param name="DelayLoop"><c>delay_loop SECS</c>: health check period. Default 60 s.</param>
+/// <param name="Algorithm"><c>lb_algo rr|wrr|lc|wlc|sh|mh</c>. Default wlc.</param>
+/// <param name="PersistenceTimeout"><c>persistence_timeout [SECS]</c>: keep a client on its real server this long after its last connection. Null: off. The keyword alone means 360 s.</param>
+/// <param name="PersistenceGranularity"><c>persistence_granularity MASK</c>: clients in one masked network share an entry. Default 255.255.255.255.</param>
+/// <param name="SorryServer"><c>sorry_server IP PORT</c>: used only while no real server is up.</param>
+/// <param name="SorryServerInhibit"><c>sorry_server_inhibit</c>: the sorry server is kept with weight 0 rather than removed when not needed.</param>
+/// <param name="InhibitOnFailure"><c>inhibit_on_failure</c>: real servers that fail keep weight 0 (no new connections) instead of being removed; default for each real server.</param>
+/// <param name="Quorum"><c>quorum N</c>: minimum sum of weights of live real servers for the service to count as up. Default 1.</param>
+/// <param name="Hysteresis"><c>hysteresis N</c>: quorum is lost below quorum − N and regained at quorum + N. Default 0.</param>
+/// <param name="QuorumUp"><c>quorum_up "CMD"</c>.</param>
+/// <param name="QuorumDown"><c>quorum_down "CMD"</c>.</param>
+/// <param name="Alpha"><c>alpha</c>: real servers start down until their first successful check. Default: start up.</param>
+/// <param name="Omega"><c>omega</c>: run notify_down/quorum_down scripts when the virtual server is removed.</param>
+/// <param name="MaxConnections">VipProxy <c>maxconn N</c>: at most N concurrent client connections; beyond it a new client is closed at once. Default: unlimited.</param>
+/// <param name="ProxyConnectTimeout">VipProxy <c>proxy_connect_timeout SECS</c>: limit for the forwarder's connect to a real server, independent of the checkers. Default 5 s.</param>
+/// <param name="IdleTimeout">VipProxy <c>idle_timeout SECS</c>: close a proxied connection when neither side has sent anything this long. Default: never.</param>
+public sealed record VirtualServer(
+    IPEndPoint Endpoint,
+    TimeSpan DelayLoop,
+    SchedulerAlgorithm Algorithm,
+    TimeSpan? PersistenceTimeout,
+    IPAddress PersistenceGranularity,
+    IPEndPoint? SorryServer,
+    bool SorryServerInhibit,
+    bool InhibitOnFailure,
+    int Quorum,
+    int Hysteresis,
+    ScriptCommand? QuorumUp,
+    ScriptCommand? QuorumDown,
+    bool Alpha,
+    bool Omega,
+    int? MaxConnections,
+    TimeSpan ProxyConnectTimeout,
+    TimeSpan? IdleTimeout,
+    ValueList<RealServer> RealServers)
+{
+    /// <summary>keepalived's value for a bare <c>persistence_timeout</c>.</summary>
+    public static readonly TimeSpan DefaultPersistenceTimeout = TimeSpan.FromSeconds(360);
+}
+
+/// <summary><c>real_server IP PORT { … }</c>.</summary>
+/// <param name="Weight"><c>weight N</c> (0–65535): share of new connections; 0 drains. Default 1.</param>
+/// <param name="InhibitOnFailure"><c>inhibit_on_failure</c>. Default: the virtual server's.</param>
+/// <param name="NotifyUp"><c>notify_up "CMD"</c>: run when the server comes up.</param>
+/// <param name="NotifyDown"><c>notify_down "CMD"</c>: run when the server goes down.</param>
+/// <param name="MaxConnections"><c>uthreshold N</c> or VipProxy <c>maxconn N</c>: no new connections while this many are open. Default: unlimited.</param>
+/// <param name="Checkers">The health checkers; the server is up only while all of them pass. None: always up.</param>
+public sealed record RealServer(
+    IPEndPoint Endpoint,
+    int Weight,
+    bool InhibitOnFailure,
+    ScriptCommand? NotifyUp,
+    ScriptCommand? NotifyDown,
+    int? MaxConnections,
+    ValueList<HealthCheck> Checkers);
