@@ -109,7 +109,9 @@ internal static class CheckerBinder
                         context.Error(Location, "MISC_CHECK has no 'misc_path \"/path/to/check ARGS\"'");
                         return null;
                     }
-                    return new MiscCheck(settings, MiscPath, MiscTimeout ?? delayLoop, MiscDynamic, User);
+                    // For a script the time limit of one probe is misc_timeout: it takes the place of connect_timeout.
+                    TimeSpan miscTimeout = MiscTimeout ?? delayLoop;
+                    return new MiscCheck(settings with { ConnectTimeout = miscTimeout }, MiscPath, miscTimeout, MiscDynamic, User);
                 default:
                     if (MySqlUser is null)
                     {

@@ -19,7 +19,7 @@ internal static class HostChecks
             {
                 context.Warning(builder.Location, $"vrrp_instance {instance.Name}: interface {instance.Interface} does not exist on this host");
             }
-            foreach (VirtualIpAddress vip in instance.AllVirtualIpAddresses)
+            foreach (VirtualIpAddress vip in instance.AllVirtualIpAddresses())
             {
                 if (!interfaces.Any(i => i.Contains(vip.Address)))
                 {

@@ -47,7 +47,7 @@ internal static class VrrpInstanceBinder
                 context.Error(Location, $"vrrp_instance {Name} has no 'interface': write 'interface eth0'");
                 ok = false;
             }
-            if (VirtualRouterId is null)
+            if (VirtualRouterId is null && VirtualRouterIdLocation is null)
             {
                 context.Error(Location, $"vrrp_instance {Name} has no 'virtual_router_id': write 'virtual_router_id 1-255'");
                 ok = false;
@@ -70,7 +70,7 @@ internal static class VrrpInstanceBinder
             {
                 context.Warning(Location, $"vrrp_instance {Name} has no virtual_ipaddress: becoming master will claim nothing");
             }
-            if (!ok)
+            if (!ok || VirtualRouterId is null)
             {
                 return null;
             }
@@ -178,10 +178,11 @@ internal static class VrrpInstanceBinder
 
     private static void BindVirtualRouterId(Builder builder, Statement statement, BindContext context)
     {
+        // Remember the location even when the value is bad, so that Build does not also call it missing.
+        builder.VirtualRouterIdLocation = statement.Arguments.Count > 0 ? statement.Arguments[0].Location : statement.Location;
         if (context.Arguments(statement, 1, 1, "virtual_router_id 1-255") && context.Integer(statement.Arguments[0], statement.Name, 1, 255, out int id))
         {
             builder.VirtualRouterId = id;
-            builder.VirtualRouterIdLocation = statement.Arguments[0].Location;
         }
     }
 

@@ -60,7 +60,7 @@ public sealed record VrrpInstance(
     bool TrackVirtualServers)
 {
     /// <summary>Every address this instance adds on becoming master.</summary>
-    public IEnumerable<VirtualIpAddress> AllVirtualIpAddresses => VirtualIpAddresses.Concat(ExcludedVirtualIpAddresses);
+    public IEnumerable<VirtualIpAddress> AllVirtualIpAddresses() => VirtualIpAddresses.Concat(ExcludedVirtualIpAddresses);
 }
 
 /// <summary>VRRPv2 simple-text authentication (RFC 2338 §5.3.6.1; removed in RFC 3768 but still used by keepalived).</summary>

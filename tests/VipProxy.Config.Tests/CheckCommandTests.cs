@@ -1,0 +1,79 @@
+using VipProxy.Cli.Commands;
+using VipProxy.Config.Model;
+
+namespace VipProxy.Config.Tests;
+
+/// <summary><c>vipproxy check</c> on the shipped files and on the classic mistakes.</summary>
+public class CheckCommandTests
+{
+    private static (int ExitCode, string Output, string Errors) Check(string path, bool dump = false, string? nodeId = null)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        int exit = CheckCommand.Run(new FileInfo(path), nodeId, dump, output, errors);
+        return (exit, output.ToString(), errors.ToString());
+    }
+
+    [Theory]
+    [InlineData("conf/lb1.conf")]
+    [InlineData("conf/lb2.conf")]
+    [InlineData("conf/reference.conf")]
+    public void Shipped_configurations_are_valid(string file)
+    {
+        var (exit, output, errors) = Check(RepositoryFiles.Path(file));
+        Assert.True(exit == CheckCommand.Valid, errors);
+        Assert.Contains("configuration is valid", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("error:", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_two_hosts_differ_only_in_role()
+    {
+        KeepalivedConfig lb1 = ConfigLoader.Load(RepositoryFiles.Path("conf/lb1.conf")).Config!;
+        KeepalivedConfig lb2 = ConfigLoader.Load(RepositoryFiles.Path("conf/lb2.conf")).Config!;
+        Assert.Equal((VrrpInitialState.Master, 100), (lb1.VrrpInstances[0].InitialState, lb1.VrrpInstances[0].Priority));
+        Assert.Equal((VrrpInitialState.Backup, 90), (lb2.VrrpInstances[0].InitialState, lb2.VrrpInstances[0].Priority));
+        Assert.Equal(lb1.VirtualServers, lb2.VirtualServers);
+        Assert.Equal(lb1.VrrpInstances[0] with { InitialState = VrrpInitialState.Backup, Priority = 90 }, lb2.VrrpInstances[0]);
+        VirtualServer data = lb1.VirtualServers.Single(v => v.Endpoint.Port == 8066);
+        Assert.Equal((SchedulerAlgorithm.Rr, TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(3)), (data.Algorithm, data.PersistenceTimeout!.Value, data.DelayLoop));
+        Assert.All(data.RealServers, r => Assert.IsType<MySqlCheck>(r.Checkers.Single()));
+    }
+
+    [Fact]
+    public void Persistence_timeout_written_with_a_space_is_refused_naming_the_line()
+    {
+        string original = File.ReadAllText(RepositoryFiles.Path("conf/lb1.conf"));
+        string broken = original.Replace("persistence_timeout 50", "persistence timeout 50", StringComparison.Ordinal);
+        int line = broken.Split('\n').ToList().FindIndex(l => l.Contains("persistence timeout", StringComparison.Ordinal)) + 1;
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"vipproxy-check-{Guid.NewGuid():N}.conf");
+        File.WriteAllText(path, broken);
+        try
+        {
+            var (exit, _, errors) = Check(path);
+            Assert.Equal(CheckCommand.Invalid, exit);
+            Assert.Contains($"{path}:{line}:5: error: unknown keyword 'persistence' in virtual_server; did you mean 'persistence_timeout'?", errors, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_missing_file_is_refused() =>
+        Assert.Equal(CheckCommand.Invalid, Check("/nonexistent/vipproxy.conf").ExitCode);
+
+    [Fact]
+    public void Dump_prints_every_default_and_loads_back_to_the_same_model()
+    {
+        var (exit, dump, errors) = Check(RepositoryFiles.Path("conf/reference.conf"), dump: true);
+        Assert.True(exit == CheckCommand.Valid, errors);
+        Assert.Contains("lb_kind NAT", dump, StringComparison.Ordinal);
+        Assert.Contains("garp_master_repeat 5", dump, StringComparison.Ordinal);
+        KeepalivedConfig original = ConfigLoader.Load(RepositoryFiles.Path("conf/reference.conf")).Config!;
+        ConfigLoadResult reloaded = ConfigLoader.LoadText("/tmp/dump.conf", dump);
+        Assert.True(reloaded.Config is not null, string.Join('\n', reloaded.Diagnostics));
+        Assert.Equal(original, reloaded.Config);
+    }
+}
