@@ -140,7 +140,7 @@ public static class ConfigDumper
     {
         w.Open($"virtual_server {v.Endpoint.Address} {v.Endpoint.Port}");
         w.Line($"delay_loop {Seconds(v.DelayLoop)}");
-        w.Line($"lb_algo {v.Algorithm.ToString().ToLowerInvariant()}");
+        w.Line($"lb_algo {v.Algorithm.ToLbAlgoName()}");
         w.Line("lb_kind NAT");
         w.Line("protocol TCP");
         w.LineIf(v.PersistenceTimeout is not null, $"persistence_timeout {(int)(v.PersistenceTimeout?.TotalSeconds ?? 0)}");

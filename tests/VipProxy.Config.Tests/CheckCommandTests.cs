@@ -36,7 +36,7 @@ public class CheckCommandTests
         Assert.Equal(lb1.VirtualServers, lb2.VirtualServers);
         Assert.Equal(lb1.VrrpInstances[0] with { InitialState = VrrpInitialState.Backup, Priority = 90 }, lb2.VrrpInstances[0]);
         VirtualServer data = lb1.VirtualServers.Single(v => v.Endpoint.Port == 8066);
-        Assert.Equal((SchedulerAlgorithm.Rr, TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(3)), (data.Algorithm, data.PersistenceTimeout!.Value, data.DelayLoop));
+        Assert.Equal((SchedulingAlgorithm.RoundRobin, TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(3)), (data.Algorithm, data.PersistenceTimeout!.Value, data.DelayLoop));
         Assert.All(data.RealServers, r => Assert.IsType<MySqlCheck>(r.Checkers.Single()));
     }
 

@@ -14,7 +14,7 @@ internal static class VirtualServerBinder
         public IPEndPoint? Endpoint { get; } = endpoint;
         public SourceLocation Location { get; } = location;
         public CheckTiming Timing { get; } = new();
-        public SchedulerAlgorithm Algorithm = SchedulerAlgorithm.Wlc;
+        public SchedulingAlgorithm Algorithm = SchedulingAlgorithm.WeightedLeastConnection;
         public TimeSpan? PersistenceTimeout;
         public IPAddress PersistenceGranularity = IPAddress.Broadcast;
         public bool ProtocolGiven;
@@ -106,16 +106,6 @@ internal static class VirtualServerBinder
         }
     }
 
-    private static readonly Dictionary<string, SchedulerAlgorithm> Algorithms = new(StringComparer.Ordinal)
-    {
-        ["rr"] = SchedulerAlgorithm.Rr,
-        ["wrr"] = SchedulerAlgorithm.Wrr,
-        ["lc"] = SchedulerAlgorithm.Lc,
-        ["wlc"] = SchedulerAlgorithm.Wlc,
-        ["sh"] = SchedulerAlgorithm.Sh,
-        ["mh"] = SchedulerAlgorithm.Mh,
-    };
-
     // LVS schedulers that keepalived accepts and VipProxy does not implement.
     private static readonly HashSet<string> OtherLvsAlgorithms = new(StringComparer.Ordinal)
     {
@@ -166,10 +156,12 @@ internal static class VirtualServerBinder
             context.Error(name.Location, $"lb_algo {name.Text} is not supported by VipProxy; use one of rr, wrr, lc, wlc, sh, mh");
             return;
         }
-        if (context.Choice(name, statement.Name, Algorithms, out SchedulerAlgorithm algorithm))
+        if (!SchedulingAlgorithmNames.TryParse(name.Text, out SchedulingAlgorithm algorithm))
         {
-            builder.Algorithm = algorithm;
+            context.Error(name.Location, $"'{statement.Name}' expects one of rr, wrr, lc, wlc, sh, mh, not '{name.Text}'");
+            return;
         }
+        builder.Algorithm = algorithm;
     }
 
     private static void BindKind(Builder builder, Statement statement, BindContext context)

@@ -2,23 +2,6 @@ using System.Net;
 
 namespace VipProxy.Config.Model;
 
-/// <summary>Scheduler names as in LVS/keepalived <c>lb_algo</c> (the subset VipProxy implements).</summary>
-public enum SchedulerAlgorithm
-{
-    /// <summary>Round robin.</summary>
-    Rr,
-    /// <summary>Weighted round robin.</summary>
-    Wrr,
-    /// <summary>Least connections.</summary>
-    Lc,
-    /// <summary>Weighted least connections (keepalived's default).</summary>
-    Wlc,
-    /// <summary>Source hash.</summary>
-    Sh,
-    /// <summary>Maglev hash.</summary>
-    Mh,
-}
-
 /// <summary><c>virtual_server IP PORT { … }</c>: a TCP listener and the real servers behind it.</summary>
 /// <param name="Endpoint">Address and port to listen on (usually a VIP; bound with IP_FREEBIND so a backup can listen before it holds the VIP).</param>
 /// <param name="DelayLoop"><c>delay_loop SECS</c>: health check period. Default 60 s.</param>
@@ -40,7 +23,7 @@ public enum SchedulerAlgorithm
 public sealed record VirtualServer(
     IPEndPoint Endpoint,
     TimeSpan DelayLoop,
-    SchedulerAlgorithm Algorithm,
+    SchedulingAlgorithm Algorithm,
     TimeSpan? PersistenceTimeout,
     IPAddress PersistenceGranularity,
     IPEndPoint? SorryServer,

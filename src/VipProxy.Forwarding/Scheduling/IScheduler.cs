@@ -1,3 +1,4 @@
+using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Collections.Immutable;
 using System.Net;
 

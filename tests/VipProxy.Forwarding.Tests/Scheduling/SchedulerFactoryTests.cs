@@ -1,3 +1,5 @@
+using VipProxy.Config.Model;
+using RealServer = VipProxy.Forwarding.Scheduling.RealServer;
 using System.Net;
 using VipProxy.Forwarding.Scheduling;
 

@@ -1,4 +1,4 @@
-namespace VipProxy.Forwarding.Scheduling;
+namespace VipProxy.Config.Model;
 
 /// <summary>The schedulers VipProxy implements, named after keepalived's <c>lb_algo</c> values.</summary>
 public enum SchedulingAlgorithm
