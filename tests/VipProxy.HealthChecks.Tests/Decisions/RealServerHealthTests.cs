@@ -1,6 +1,6 @@
-using VipProxy.Forwarding.Health;
+using VipProxy.HealthChecks.Decisions;
 
-namespace VipProxy.Forwarding.Tests.Health;
+namespace VipProxy.HealthChecks.Tests.Decisions;
 
 public class RealServerHealthTests
 {

@@ -1,4 +1,4 @@
-namespace VipProxy.Forwarding.Health;
+namespace VipProxy.HealthChecks.Decisions;
 
 /// <summary>
 /// A virtual server's quorum with hysteresis, as keepalived evaluates it: the sum of the weights of the live real

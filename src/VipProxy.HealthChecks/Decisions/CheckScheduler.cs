@@ -1,4 +1,4 @@
-namespace VipProxy.Forwarding.Health;
+namespace VipProxy.HealthChecks.Decisions;
 
 /// <summary>
 /// The pure timing and state logic of one checker of one real server: when to probe next, and what each result

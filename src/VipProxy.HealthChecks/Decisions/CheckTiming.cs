@@ -1,4 +1,4 @@
-namespace VipProxy.Forwarding.Health;
+namespace VipProxy.HealthChecks.Decisions;
 
 /// <summary>
 /// When a checker probes, in keepalived's terms.

@@ -1,4 +1,4 @@
-namespace VipProxy.Forwarding.Health;
+namespace VipProxy.HealthChecks.Decisions;
 
 /// <summary>
 /// A real server's state from all of its checkers: up only while every checker passes (keepalived counts failed

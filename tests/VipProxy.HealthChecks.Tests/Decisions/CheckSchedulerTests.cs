@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using VipProxy.Forwarding.Health;
+using VipProxy.HealthChecks.Decisions;
 
-namespace VipProxy.Forwarding.Tests.Health;
+namespace VipProxy.HealthChecks.Tests.Decisions;
 
 public class CheckSchedulerTests
 {

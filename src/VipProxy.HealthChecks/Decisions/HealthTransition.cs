@@ -1,4 +1,4 @@
-namespace VipProxy.Forwarding.Health;
+namespace VipProxy.HealthChecks.Decisions;
 
 /// <summary>What a health result changed.</summary>
 public enum HealthTransition

@@ -1,4 +1,4 @@
-namespace VipProxy.Forwarding.Health;
+namespace VipProxy.HealthChecks.Decisions;
 
 /// <summary>What a change of live weight did to a virtual server's quorum.</summary>
 public enum QuorumTransition

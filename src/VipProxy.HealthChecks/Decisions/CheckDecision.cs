@@ -1,4 +1,4 @@
-namespace VipProxy.Forwarding.Health;
+namespace VipProxy.HealthChecks.Decisions;
 
 /// <summary>What a probe result decided.</summary>
 /// <param name="Transition">Whether the checker's state changed.</param>

@@ -1,4 +1,4 @@
-namespace VipProxy.Forwarding.Health;
+namespace VipProxy.HealthChecks.Decisions;
 
 /// <summary>
 /// Rise/fall hysteresis in one counter, as HAProxy keeps it (<c>struct check.health</c> in check-t.h, updated in
