@@ -20,6 +20,9 @@ public sealed class ConnectionCounters
     private long _inactive;
     private long _open;
     private long _total;
+    private long _bytesToServer;
+    private long _bytesFromServer;
+    private long _failedConnects;
 
     /// <summary>Fully established connections.</summary>
     public long Active => Volatile.Read(ref _active);
@@ -33,6 +36,26 @@ public sealed class ConnectionCounters
 
     /// <summary>Connections ever opened to this server (for status output).</summary>
     public long Total => Volatile.Read(ref _total);
+
+    /// <summary>Bytes forwarded to the server by connections that have ended (live connections report their own).</summary>
+    public long BytesToServer => Volatile.Read(ref _bytesToServer);
+
+    /// <summary>Bytes received from the server by connections that have ended.</summary>
+    public long BytesFromServer => Volatile.Read(ref _bytesFromServer);
+
+    /// <summary>Connect attempts by the forwarder that failed or timed out.</summary>
+    public long FailedConnects => Volatile.Read(ref _failedConnects);
+
+    /// <summary>Adds the traffic of a connection that ended. Called once per connection, never per read, so
+    /// connections do not contend on these shared counters while data flows.</summary>
+    public void AddTraffic(long bytesToServer, long bytesFromServer)
+    {
+        Interlocked.Add(ref _bytesToServer, bytesToServer);
+        Interlocked.Add(ref _bytesFromServer, bytesFromServer);
+    }
+
+    /// <summary>Counts a failed connect attempt (the attempt's reservation is released separately).</summary>
+    public void ConnectFailed() => Interlocked.Increment(ref _failedConnects);
 
     /// <summary>A connection to the server was established (or is being attempted) and counts as active.</summary>
     public void ConnectionOpened()

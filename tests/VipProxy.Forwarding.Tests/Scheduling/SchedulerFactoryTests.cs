@@ -5,6 +5,9 @@ using VipProxy.Forwarding.Scheduling;
 
 namespace VipProxy.Forwarding.Tests.Scheduling;
 
+/// <remarks>Runs alone: <see cref="GC.GetAllocatedBytesForCurrentThread"/> can see tier-up work when the socket tests
+/// run in parallel and keep the JIT busy.</remarks>
+[Collection(VipProxy.Forwarding.Tests.Support.TimingCollection.Name)]
 public class SchedulerFactoryTests
 {
     [Theory]

@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace VipProxy.Forwarding.Listening;
+
+/// <summary>Creates the listening socket of a virtual server.</summary>
+public static class ListenerSocket
+{
+    // Linux option numbers (no managed names exist for them).
+    private const int SolIp = 0;
+    private const int IpFreebind = 15;
+
+    /// <summary>
+    /// Binds and listens on <paramref name="endpoint"/> with SO_REUSEADDR and, on Linux, IP_FREEBIND, so a backup node
+    /// can listen on a VIP it does not hold yet: the kernel starts delivering connections the moment VRRP adds the
+    /// address, with no rebind. SO_REUSEADDR lets a restarted daemon bind while old connections sit in TIME_WAIT.
+    /// </summary>
+    public static Socket Bind(IPEndPoint endpoint, int backlog)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (OperatingSystem.IsLinux())
+            {
+                // IP_FREEBIND at SOL_IP also covers IPv6 sockets (the kernel checks the same inet flag).
+                Span<byte> one = [1, 0, 0, 0];
+                socket.SetRawSocketOption(SolIp, IpFreebind, one);
+            }
+
+            socket.Bind(endpoint);
+            socket.Listen(backlog);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>True when IP_FREEBIND is set on <paramref name="socket"/> (for tests and diagnostics).</summary>
+    public static bool IsFreebind(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        Span<byte> value = stackalloc byte[4];
+        int length = socket.GetRawSocketOption(SolIp, IpFreebind, value);
+        return length > 0 && value[0] != 0;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using VipProxy.Forwarding.Relay;
+
+namespace VipProxy.Forwarding.Runtime;
+
+/// <summary>The forwarder's log messages. EventIds are stable: log processing may match on them.</summary>
+internal static partial class ForwardingLog
+{
+    /// <summary>EventId of the one line logged per finished connection.</summary>
+    public const int ConnectionFinishedId = 1000;
+
+    [LoggerMessage(EventId = ConnectionFinishedId, Level = LogLevel.Information,
+        Message = "{Client} -> {VirtualServer} -> {RealServer}: {BytesFromClient} bytes up, {BytesFromServer} bytes down, {DurationMs} ms, {CloseReason} by {CloseSide}")]
+    public static partial void ConnectionFinished(
+        ILogger logger,
+        IPEndPoint? client,
+        IPEndPoint virtualServer,
+        IPEndPoint? realServer,
+        long bytesFromClient,
+        long bytesFromServer,
+        long durationMs,
+        CloseReason closeReason,
+        ConnectionSide closeSide);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Virtual server {VirtualServer} listening on {LocalEndpoint}")]
+    public static partial void Listening(ILogger logger, IPEndPoint virtualServer, IPEndPoint localEndpoint);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Virtual server {VirtualServer} stopped accepting")]
+    public static partial void StoppedListening(ILogger logger, IPEndPoint virtualServer);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Virtual server {VirtualServer}: accept failed ({Error}); retrying")]
+    public static partial void AcceptFailed(ILogger logger, IPEndPoint virtualServer, SocketError error, Exception exception);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,
+        Message = "Virtual server {VirtualServer}: connect to real server {RealServer} failed ({Error}); redispatching: {Redispatching}")]
+    public static partial void ConnectAttemptFailed(ILogger logger, IPEndPoint virtualServer, IPEndPoint realServer, SocketError error, bool redispatching);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Virtual server {VirtualServer}: real server {RealServer} is {State}")]
+    public static partial void RealServerState(ILogger logger, IPEndPoint virtualServer, IPEndPoint realServer, string state);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information,
+        Message = "Virtual server {VirtualServer}: configuration applied ({RealServers} real servers, {Draining} draining)")]
+    public static partial void ConfigApplied(ILogger logger, IPEndPoint virtualServer, int realServers, int draining);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning,
+        Message = "Virtual server {VirtualServer}: drain timed out; closing {Remaining} connections")]
+    public static partial void DrainTimedOut(ILogger logger, IPEndPoint virtualServer, int remaining);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "Virtual server {VirtualServer}: failure sink threw")]
+    public static partial void FailureSinkThrew(ILogger logger, IPEndPoint virtualServer, Exception exception);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "Virtual server {VirtualServer}: connection {ConnectionId} failed unexpectedly")]
+    public static partial void ConnectionCrashed(ILogger logger, IPEndPoint virtualServer, long connectionId, Exception exception);
+}

@@ -1,0 +1,202 @@
+using System.Collections.Immutable;
+using System.Net;
+using VipProxy.Config.Model;
+using VipProxy.Forwarding.Relay;
+using VipProxy.Forwarding.Scheduling;
+using ForwardingServer = VipProxy.Forwarding.Scheduling.RealServer;
+
+namespace VipProxy.Forwarding.Runtime;
+
+/// <summary>Control operations: health, reload, housekeeping. All serialise on the control lock and publish a new
+/// <see cref="DispatchSnapshot"/>; none of them touches an established connection.</summary>
+public sealed partial class VirtualServerRuntime
+{
+    /// <summary>
+    /// Reports a real server's health. Down: it leaves the scheduler (or stays at weight 0 with
+    /// <c>inhibit_on_failure</c>) and its persistence entries are dropped at once, so persistent clients move now
+    /// rather than after <c>persistence_timeout</c>; its established connections continue. Up: it is scheduled again.
+    /// </summary>
+    /// <returns>False when no configured real server has that endpoint.</returns>
+    public bool SetRealServerUp(IPEndPoint endpoint, bool up)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        lock (_control)
+        {
+            RealServerSlot? slot = _slots.Find(candidate => candidate.Config.Endpoint.Equals(endpoint));
+            if (slot is null)
+            {
+                return false;
+            }
+
+            if (slot.Up == up)
+            {
+                return true;
+            }
+
+            slot.Up = up;
+            if (!up)
+            {
+                _persistence?.DropServer(slot.Name);
+            }
+
+            Publish(Config);
+            ForwardingLog.RealServerState(_logger, Endpoint, endpoint, up ? "up" : slot.Config.InhibitOnFailure ? "down (inhibited, weight 0)" : "down");
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Applies a reloaded configuration of this virtual server in place: weights, limits, timeouts, algorithm,
+    /// persistence and sorry server change for new connections at once; established connections continue. Real
+    /// servers keep their health state and counters; new ones start up (down with <c>alpha</c>); removed ones drain:
+    /// no new connections, their persistence entries are dropped, and they stay in the status until their last
+    /// connection ends.
+    /// </summary>
+    /// <exception cref="ArgumentException">The listening address differs: that is a different virtual server.</exception>
+    public void ApplyConfig(VirtualServer config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (!config.Endpoint.Equals(Endpoint))
+        {
+            throw new ArgumentException(
+                $"A runtime for {Endpoint} cannot take the configuration of {config.Endpoint}; start a new runtime.", nameof(config));
+        }
+
+        lock (_control)
+        {
+            var previous = new Dictionary<string, RealServerSlot>(StringComparer.Ordinal);
+            foreach (RealServerSlot slot in _slots.Concat(_draining))
+            {
+                previous[slot.Name] = slot;
+            }
+
+            var slots = new List<RealServerSlot>(config.RealServers.Count);
+            foreach (Config.Model.RealServer server in config.RealServers)
+            {
+                string name = server.Endpoint.ToString();
+                if (previous.Remove(name, out RealServerSlot? existing))
+                {
+                    existing.Config = server;
+                    existing.Draining = false;
+                    slots.Add(existing);
+                }
+                else
+                {
+                    slots.Add(new RealServerSlot(server, up: !config.Alpha));
+                }
+            }
+
+            _draining.Clear();
+            _persistence = CreatePersistenceTable(config, _persistence);
+            foreach (RealServerSlot removed in previous.Values)
+            {
+                removed.Draining = true;
+                _persistence?.DropServer(removed.Name);
+                if (removed.Counters.Open > 0)
+                {
+                    _draining.Add(removed);
+                }
+            }
+
+            _slots = slots;
+            Publish(config);
+            ForwardingLog.ConfigApplied(_logger, Endpoint, _slots.Count, _draining.Count);
+        }
+
+        RescheduleHousekeeping(config);
+    }
+
+    /// <summary>Builds and publishes the snapshot. Caller holds the control lock (or is the constructor).</summary>
+    private void Publish(VirtualServer config) => Volatile.Write(ref _snapshot, BuildSnapshot(config));
+
+    private DispatchSnapshot BuildSnapshot(VirtualServer config)
+    {
+        var servers = ImmutableArray.CreateBuilder<ForwardingServer>(_slots.Count);
+        bool live = false;
+        foreach (RealServerSlot slot in _slots)
+        {
+            if (slot.EffectiveWeight is int weight)
+            {
+                servers.Add(slot.ToSnapshot(weight));
+                live |= weight > 0;
+            }
+        }
+
+        IScheduler scheduler = SchedulerFactory.Create(config.Algorithm, servers.ToImmutable());
+        ForwardingServer? sorry = config.SorryServer is { } endpoint
+            ? new ForwardingServer($"sorry {endpoint}", endpoint, 1, 0, _sorryCounters)
+            : null;
+        return new DispatchSnapshot(config, scheduler, _persistence, sorry, live);
+    }
+
+    /// <summary>Idle sweeps need a period well under the idle timeout; persistence sweeps and drain pruning are
+    /// fine at <see cref="ForwarderOptions.HousekeepingPeriod"/>.</summary>
+    private void RescheduleHousekeeping(VirtualServer config)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || _listener.LocalEndpoint is null)
+        {
+            return;
+        }
+
+        TimeSpan period = _options.HousekeepingPeriod;
+        if (config.IdleTimeout is { } idle && idle > TimeSpan.Zero)
+        {
+            TimeSpan quarter = idle / 4;
+            period = quarter < period ? quarter : period;
+            period = period < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : period;
+        }
+
+        try
+        {
+            _housekeeping.Change(period, period);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed concurrently: nothing to schedule.
+        }
+    }
+
+    /// <summary>
+    /// Periodic, off the data path: closes connections idle past <c>idle_timeout</c> (each read stores a tick; this
+    /// compares them, so reads never touch a timer), sweeps expired persistence entries, forgets drained servers.
+    /// </summary>
+    private void Housekeep()
+    {
+        if (Interlocked.Exchange(ref _housekeepingRunning, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            DispatchSnapshot snapshot = Volatile.Read(ref _snapshot);
+            long now = Environment.TickCount64;
+            if (snapshot.Config.IdleTimeout is { } idle && idle > TimeSpan.Zero)
+            {
+                long idleMs = (long)idle.TotalMilliseconds;
+                foreach (KeyValuePair<long, ProxiedConnection> pair in _connections)
+                {
+                    ProxiedConnection connection = pair.Value;
+                    if (connection.IsRelaying && now - connection.LastActivityTick >= idleMs)
+                    {
+                        connection.Abort(CloseReason.IdleTimeout);
+                    }
+                }
+            }
+
+            if (now - _lastPersistenceSweepTick >= (long)_options.HousekeepingPeriod.TotalMilliseconds)
+            {
+                _lastPersistenceSweepTick = now;
+                snapshot.Persistence?.Sweep();
+                lock (_control)
+                {
+                    _draining.RemoveAll(slot => slot.Counters.Open == 0);
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _housekeepingRunning, 0);
+        }
+    }
+}

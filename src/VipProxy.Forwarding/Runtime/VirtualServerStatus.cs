@@ -1,0 +1,117 @@
+using System.Collections.Immutable;
+using System.Net;
+using VipProxy.Config.Model;
+using VipProxy.Forwarding.Relay;
+
+namespace VipProxy.Forwarding.Runtime;
+
+/// <summary>A point-in-time view of a virtual server, for <c>vipproxy status</c>.</summary>
+/// <param name="Endpoint">The configured address.</param>
+/// <param name="ListeningOn">The bound address (null when not listening).</param>
+/// <param name="Algorithm">Scheduler.</param>
+/// <param name="Accepting">True while new clients are accepted.</param>
+/// <param name="OpenConnections">Client connections counted against <c>maxconn</c> now.</param>
+/// <param name="AcceptedConnections">Client connections accepted since start.</param>
+/// <param name="PersistenceEntries">Persistence entries held (null when persistence is off).</param>
+/// <param name="SorryServerActive">True while no real server is up and a sorry server is configured.</param>
+/// <param name="RealServers">Configured real servers, then removed ones still draining.</param>
+/// <param name="SorryServer">The sorry server, if configured.</param>
+/// <param name="CloseReasons">Finished connections by close reason (refusals included).</param>
+public sealed record VirtualServerStatus(
+    IPEndPoint Endpoint,
+    IPEndPoint? ListeningOn,
+    SchedulingAlgorithm Algorithm,
+    bool Accepting,
+    long OpenConnections,
+    long AcceptedConnections,
+    int? PersistenceEntries,
+    bool SorryServerActive,
+    ImmutableArray<RealServerStatus> RealServers,
+    RealServerStatus? SorryServer,
+    ImmutableArray<CloseReasonCount> CloseReasons)
+{
+    /// <summary>Finished connections closed for <paramref name="reason"/>.</summary>
+    public long CountOf(CloseReason reason)
+    {
+        foreach (CloseReasonCount count in CloseReasons)
+        {
+            if (count.Reason == reason)
+            {
+                return count.Count;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The real server at <paramref name="endpoint"/>, or null.</summary>
+    public RealServerStatus? Find(IPEndPoint endpoint)
+    {
+        foreach (RealServerStatus server in RealServers)
+        {
+            if (server.Endpoint.Equals(endpoint))
+            {
+                return server;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>One real server in <see cref="VirtualServerStatus"/>.</summary>
+/// <param name="Name">Identity (<c>ip:port</c>).</param>
+/// <param name="Endpoint">Address.</param>
+/// <param name="ConfiguredWeight">Weight from the configuration.</param>
+/// <param name="EffectiveWeight">Weight the scheduler uses now; null when not scheduled (down, or removed).</param>
+/// <param name="Up">Health state as last reported.</param>
+/// <param name="Draining">Removed by a reload; existing connections continue.</param>
+/// <param name="ActiveConnections">Established connections.</param>
+/// <param name="InactiveConnections">Half-closed connections.</param>
+/// <param name="TotalConnections">Connections ever forwarded.</param>
+/// <param name="BytesToServer">Bytes forwarded to it (finished and live connections).</param>
+/// <param name="BytesFromServer">Bytes received from it.</param>
+/// <param name="FailedConnects">Forwarder connect attempts that failed.</param>
+/// <param name="MaxConnections">Open-connection limit (0 = none).</param>
+public sealed record RealServerStatus(
+    string Name,
+    IPEndPoint Endpoint,
+    int ConfiguredWeight,
+    int? EffectiveWeight,
+    bool Up,
+    bool Draining,
+    long ActiveConnections,
+    long InactiveConnections,
+    long TotalConnections,
+    long BytesToServer,
+    long BytesFromServer,
+    long FailedConnects,
+    long MaxConnections);
+
+/// <summary>How many connections ended for one reason.</summary>
+public readonly record struct CloseReasonCount(CloseReason Reason, long Count);
+
+/// <summary>One live connection.</summary>
+/// <param name="Id">Connection id.</param>
+/// <param name="Client">Client address.</param>
+/// <param name="RealServer">Real server (null while connecting).</param>
+/// <param name="BytesFromClient">Bytes read from the client.</param>
+/// <param name="BytesToServer">Bytes written to the real server.</param>
+/// <param name="BytesFromServer">Bytes read from the real server.</param>
+/// <param name="BytesToClient">Bytes written to the client.</param>
+/// <param name="BufferedBytes">Bytes held inside the proxy (read, not yet written).</param>
+/// <param name="Age">Time since accept.</param>
+/// <param name="Idle">Time since the last read from either side.</param>
+/// <param name="HalfClosed">One side has sent FIN.</param>
+public sealed record ConnectionStatus(
+    long Id,
+    IPEndPoint? Client,
+    IPEndPoint? RealServer,
+    long BytesFromClient,
+    long BytesToServer,
+    long BytesFromServer,
+    long BytesToClient,
+    long BufferedBytes,
+    TimeSpan Age,
+    TimeSpan Idle,
+    bool HalfClosed);

@@ -1,0 +1,49 @@
+using System.Net;
+using VipProxy.Config.Model;
+using ConfigRealServer = VipProxy.Config.Model.RealServer;
+
+namespace VipProxy.Forwarding.Tests.Support;
+
+/// <summary>Builds configuration records for forwarding tests.</summary>
+internal static class TestConfigs
+{
+    public static ConfigRealServer Real(IPEndPoint endpoint, int weight = 1, int? maxConnections = null, bool inhibitOnFailure = false) =>
+        new(endpoint, weight, inhibitOnFailure, null, null, maxConnections, ValueList<HealthCheck>.Empty);
+
+    public static VirtualServer Virtual(
+        SchedulingAlgorithm algorithm,
+        IEnumerable<ConfigRealServer> realServers,
+        string address = "127.0.0.1",
+        TimeSpan? persistenceTimeout = null,
+        int? maxConnections = null,
+        TimeSpan? idleTimeout = null,
+        IPEndPoint? sorryServer = null,
+        TimeSpan? connectTimeout = null) =>
+        new(
+            new IPEndPoint(IPAddress.Parse(address), 0),
+            TimeSpan.FromSeconds(60),
+            algorithm,
+            persistenceTimeout,
+            IPAddress.Broadcast,
+            sorryServer,
+            false,
+            false,
+            1,
+            0,
+            null,
+            null,
+            false,
+            false,
+            maxConnections,
+            connectTimeout ?? TimeSpan.FromSeconds(5),
+            idleTimeout,
+            ValueList.From(realServers));
+
+    /// <summary>A loopback port that nothing listens on (bound, read, released).</summary>
+    public static IPEndPoint DeadEndpoint()
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return (IPEndPoint)probe.LocalEndPoint!;
+    }
+}
