@@ -1,0 +1,64 @@
+using VipProxy.HealthChecks.Decisions;
+using VipProxy.HealthChecks.Probes;
+
+namespace VipProxy.HealthChecks.Monitoring;
+
+/// <summary>
+/// Drives one checker of one real server: waits as its <see cref="CheckScheduler"/> says (random warmup, then
+/// delay_loop, or delay_before_retry while a failure is being confirmed), probes, records the result, reports.
+/// </summary>
+internal sealed class CheckerLoop
+{
+    private readonly int _index;
+    private readonly IHealthProbe _probe;
+    private readonly CheckScheduler _scheduler;
+    private readonly TimeProvider _timeProvider;
+    private int _successes;
+    private int _failures;
+
+    public CheckerLoop(int index, IHealthProbe probe, CheckTiming timing, bool initialUp, Random random, TimeProvider timeProvider)
+    {
+        _index = index;
+        _probe = probe;
+        _timeProvider = timeProvider;
+        _scheduler = new CheckScheduler(timing, initialUp, random, timeProvider);
+        InitialStatus = new CheckerStatus(probe.Description, initialUp, _scheduler.Health, 0, 0, null, null);
+    }
+
+    public CheckerStatus InitialStatus { get; }
+
+    public string Description => _probe.Description;
+
+    /// <summary>Runs until cancelled; each finished probe is passed to <paramref name="report"/>.</summary>
+    public async Task RunAsync(Action<CheckerReport> report, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await Task.Delay(_scheduler.TimeUntilNextProbe(), _timeProvider, cancellationToken).ConfigureAwait(false);
+            ProbeResult result = await ProbeOnceAsync(cancellationToken).ConfigureAwait(false);
+            CheckDecision decision = _scheduler.RecordResult(result.IsUp);
+            (_successes, _failures) = result.IsUp ? (_successes + 1, 0) : (0, _failures + 1);
+            var status = new CheckerStatus(_probe.Description, decision.IsUp, decision.Health, _successes, _failures,
+                result, _timeProvider.GetUtcNow());
+            report(new CheckerReport(_index, result, decision, status));
+        }
+    }
+
+    private async Task<ProbeResult> ProbeOnceAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _probe.ProbeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // A probe's bug must count as a failed probe, not kill the checker loop.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return ProbeResult.Down($"probe failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+}

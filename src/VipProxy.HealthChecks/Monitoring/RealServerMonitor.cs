@@ -1,0 +1,217 @@
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using VipProxy.Config.Model;
+using VipProxy.HealthChecks.Decisions;
+using VipProxy.HealthChecks.Probes;
+using VipProxy.HealthChecks.Scripts;
+
+namespace VipProxy.HealthChecks.Monitoring;
+
+/// <summary>
+/// Watches one real server: runs each of its checkers on its own schedule, combines their states (up only while
+/// all pass), raises <see cref="HealthChanged"/> and runs notify_up/notify_down on every change, and follows the
+/// weight that <c>misc_dynamic</c> scripts set.
+/// </summary>
+/// <remarks>
+/// Checker loops run concurrently and post their results to one queue; a single consumer applies them in order,
+/// so the aggregate needs no lock and events are raised one at a time, in order, never under a lock. Handlers run
+/// on that consumer and should be quick.
+/// </remarks>
+public sealed partial class RealServerMonitor : IAsyncDisposable
+{
+    private readonly RealServer _server;
+    private readonly CheckerLoop[] _checkers;
+    private readonly RealServerHealth _health;
+    private readonly NotifyScripts _notify;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly Channel<CheckerReport> _reports = Channel.CreateUnbounded<CheckerReport>(
+        new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _statusGate = new();
+    private RealServerStatus _status;
+    private Task _running = Task.CompletedTask;
+    private int _started;
+    private int _disposed;
+
+    /// <summary>Creates the monitor with one probe per checker, in the order of <see cref="RealServer.Checkers"/>.</summary>
+    /// <param name="server">The real server.</param>
+    /// <param name="probes">Its probes with their timing.</param>
+    /// <param name="alpha">keepalived's <c>alpha</c>: start down until the checkers pass.</param>
+    /// <param name="scripts">Runs notify scripts.</param>
+    /// <param name="options">Clock, randomness, logging.</param>
+    public RealServerMonitor(
+        RealServer server, IReadOnlyList<(IHealthProbe Probe, CheckTiming Timing)> probes, bool alpha,
+        ScriptRunner scripts, HealthMonitorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(probes);
+        ArgumentNullException.ThrowIfNull(scripts);
+        ArgumentNullException.ThrowIfNull(options);
+        _server = server;
+        _timeProvider = options.TimeProvider;
+        _logger = options.LoggerFactory.CreateLogger<RealServerMonitor>();
+        _notify = new NotifyScripts(scripts, options.NotifyScriptTimeout, _logger);
+        bool initialUp = !alpha;
+        _checkers = [.. probes.Select((p, i) => new CheckerLoop(i, p.Probe, p.Timing, initialUp, options.Random, _timeProvider))];
+        _health = new RealServerHealth(_checkers.Length, initialUp);
+        _status = new RealServerStatus(server.Endpoint, _health.IsUp, server.Weight, null, null, null,
+            [.. _checkers.Select(c => c.InitialStatus)]);
+    }
+
+    /// <summary>Creates the monitor of a configured real server, with the probes its checkers describe.</summary>
+    public static RealServerMonitor Create(
+        RealServer server, bool alpha, HealthProbeFactory probes, ScriptRunner scripts, HealthMonitorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(probes);
+        var checkers = server.Checkers
+            .Select(check => (probes.Create(check, server.Endpoint), TimingOf(check.Settings)))
+            .ToList();
+        return new RealServerMonitor(server, checkers, alpha, scripts, options);
+    }
+
+    /// <summary>keepalived's checker settings as the scheduler's timing.</summary>
+    public static CheckTiming TimingOf(CheckSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new CheckTiming(settings.DelayLoop, settings.ConnectTimeout, settings.Retry, settings.DelayBeforeRetry, settings.Warmup);
+    }
+
+    /// <summary>Raised when the server goes up or down, after the status is updated.</summary>
+    public event EventHandler<RealServerHealthChangedEventArgs>? HealthChanged;
+
+    /// <summary>Raised when a <c>misc_dynamic</c> script changes the weight.</summary>
+    public event EventHandler<RealServerWeightChangedEventArgs>? WeightChanged;
+
+    /// <summary>The real server's configuration.</summary>
+    public RealServer Server => _server;
+
+    /// <summary>The real server's address.</summary>
+    public IPEndPoint Endpoint => _server.Endpoint;
+
+    /// <summary>The current status (a consistent snapshot).</summary>
+    public RealServerStatus Status
+    {
+        get
+        {
+            lock (_statusGate)
+            {
+                return _status;
+            }
+        }
+    }
+
+    /// <summary>Starts the checker loops (once).</summary>
+    public void Start()
+    {
+        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            return;
+        }
+
+        CancellationToken token = _stopping.Token;
+        Task[] loops = [.. _checkers.Select(c => Task.Run(() => c.RunAsync(r => _reports.Writer.TryWrite(r), token), token))];
+        Task consumer = Task.Run(() => ConsumeAsync(token), token);
+        _running = Task.WhenAll([.. loops, consumer]);
+    }
+
+    /// <summary>Stops every probe and script at once and waits for them to end.</summary>
+    public async Task StopAsync()
+    {
+        if (Volatile.Read(ref _disposed) != 0 && _stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _reports.Writer.TryComplete();
+        try
+        {
+            await _running.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loops end by cancellation.
+        }
+
+        await _notify.WhenAllAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task ConsumeAsync(CancellationToken cancellationToken)
+    {
+        await foreach (CheckerReport report in _reports.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            Apply(report, cancellationToken);
+        }
+    }
+
+    private void Apply(CheckerReport report, CancellationToken cancellationToken)
+    {
+        HealthTransition transition = _health.SetCheckerState(report.CheckerIndex, report.Decision.IsUp);
+        RealServerStatus previous = Status;
+        int weight = report.Result.DynamicWeight ?? previous.Weight;
+        DateTimeOffset now = report.Status.LastCheckTime ?? _timeProvider.GetUtcNow();
+        var checkers = previous.Checkers.ToArray();
+        checkers[report.CheckerIndex] = report.Status;
+        var status = new RealServerStatus(_server.Endpoint, _health.IsUp, weight, report.Result, now,
+            transition == HealthTransition.None ? previous.LastTransitionTime : now, checkers);
+        lock (_statusGate)
+        {
+            _status = status;
+        }
+
+        string checker = _checkers[report.CheckerIndex].Description;
+        if (transition != HealthTransition.None)
+        {
+            bool up = transition == HealthTransition.WentUp;
+            LogTransition(_logger, _server.Endpoint.ToString(), up ? "UP" : "DOWN", checker, report.Result.ToString());
+            Raise(HealthChanged, new RealServerHealthChangedEventArgs(status, transition, checker, report.Result));
+            _notify.Launch(up ? _server.NotifyUp : _server.NotifyDown,
+                $"{(up ? "notify_up" : "notify_down")} {_server.Endpoint}", cancellationToken);
+        }
+
+        if (weight != previous.Weight)
+        {
+            LogWeight(_logger, _server.Endpoint.ToString(), previous.Weight, weight, checker);
+            Raise(WeightChanged, new RealServerWeightChangedEventArgs(status, previous.Weight));
+        }
+    }
+
+    private void Raise<T>(EventHandler<T>? handler, T args)
+    {
+        try
+        {
+            handler?.Invoke(this, args);
+        }
+#pragma warning disable CA1031 // A subscriber's bug must not stop the health checks of this server.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogHandlerFailed(_logger, _server.Endpoint.ToString(), e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Real server {Endpoint} is {State} ({Checker}: {Result})")]
+    private static partial void LogTransition(ILogger logger, string endpoint, string state, string checker, string result);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An event handler for real server {Endpoint} failed")]
+    private static partial void LogHandlerFailed(ILogger logger, string endpoint, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Real server {Endpoint} weight {Previous} -> {Weight} (set by {Checker})")]
+    private static partial void LogWeight(ILogger logger, string endpoint, int previous, int weight, string checker);
+}

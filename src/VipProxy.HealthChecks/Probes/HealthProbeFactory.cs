@@ -1,0 +1,40 @@
+using System.Net;
+using VipProxy.Config.Model;
+using VipProxy.HealthChecks.Probes.Http;
+using VipProxy.HealthChecks.Probes.MySql;
+using VipProxy.HealthChecks.Scripts;
+
+namespace VipProxy.HealthChecks.Probes;
+
+/// <summary>Creates the probe for each configured checker.</summary>
+public sealed class HealthProbeFactory
+{
+    private readonly ScriptRunner _scripts;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Creates the factory.</summary>
+    /// <param name="scripts">Runs MISC_CHECK scripts.</param>
+    /// <param name="timeProvider">Clock of the network probes' deadlines.</param>
+    public HealthProbeFactory(ScriptRunner scripts, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(scripts);
+        _scripts = scripts;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The probe of <paramref name="check"/> against the real server at <paramref name="realServer"/>.</summary>
+    public IHealthProbe Create(HealthCheck check, IPEndPoint realServer)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        ArgumentNullException.ThrowIfNull(realServer);
+        ProbeTarget target = ProbeTarget.For(check.Settings, realServer);
+        return check switch
+        {
+            TcpCheck => new TcpProbe(target, _timeProvider),
+            HttpGetCheck http => new HttpGetProbe(target, http.Urls, http.VirtualHost, _timeProvider),
+            MiscCheck misc => new MiscProbe(misc, _scripts),
+            MySqlCheck mysql => new MySqlProbe(target, mysql, _timeProvider),
+            _ => throw new ArgumentException($"no probe for {check.Keyword}", nameof(check)),
+        };
+    }
+}
