@@ -1,0 +1,33 @@
+using VipProxy.Config.Model;
+
+namespace VipProxy.Vrrp.Runtime;
+
+/// <summary>Runs <c>vrrp_script</c> checks and notify scripts. The Linux implementation is <see cref="ProcessScriptRunner"/>.</summary>
+public interface IScriptRunner
+{
+    /// <summary>Runs one script to completion or until <see cref="ScriptInvocation.Timeout"/>.</summary>
+    Task<ScriptOutcome> RunAsync(ScriptInvocation invocation, CancellationToken cancellationToken);
+}
+
+/// <summary>One run: the program and its arguments (never a shell line), the account, the time allowed.</summary>
+public sealed record ScriptInvocation(IReadOnlyList<string> Arguments, ScriptAccount? User, TimeSpan Timeout)
+{
+    /// <inheritdoc/>
+    public override string ToString() => string.Join(' ', Arguments);
+}
+
+/// <summary>How a script run ended.</summary>
+public enum ScriptOutcome
+{
+    /// <summary>Exit status 0.</summary>
+    Succeeded,
+
+    /// <summary>A non-zero exit status.</summary>
+    Failed,
+
+    /// <summary>Killed after its timeout: counts as a failure.</summary>
+    TimedOut,
+
+    /// <summary>Could not be started (missing program, permissions): counts as a failure.</summary>
+    NotStarted,
+}
