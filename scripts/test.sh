@@ -24,6 +24,7 @@ projects=(
   tests/VipProxy.Vrrp.Tests
   tests/VipProxy.Forwarding.Tests
   tests/VipProxy.HealthChecks.Tests
+  tests/VipProxy.Host.Tests
   tests/VipProxy.Scenario.Tests
 )
 

@@ -6,5 +6,7 @@ using VipProxy.Cli.Commands;
 var root = new RootCommand("VipProxy: a Layer-4 TCP load balancer with VRRP virtual-IP failover, configured in keepalived.conf syntax.")
 {
     CheckCommand.Create(),
+    RunCommand.Create(),
+    StatusCommand.Create(),
 };
-return root.Parse(args).Invoke();
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

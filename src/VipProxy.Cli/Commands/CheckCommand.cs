@@ -1,9 +1,7 @@
 using System.CommandLine;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using VipProxy.Config;
-using VipProxy.Config.Binding;
 using VipProxy.Config.Diagnostics;
+using VipProxy.Host;
 
 namespace VipProxy.Cli.Commands;
 
@@ -34,8 +32,7 @@ internal static class CheckCommand
 
     public static int Run(FileInfo file, string? nodeId, bool dump, TextWriter output, TextWriter errors)
     {
-        var options = new ConfigLoadOptions(nodeId, ReadHostInterfaces());
-        ConfigLoadResult result = ConfigLoader.Load(file.ToString(), options);
+        ConfigLoadResult result = ConfigFile.Load(file.ToString(), nodeId);
         foreach (Diagnostic diagnostic in result.Diagnostics)
         {
             errors.WriteLine(diagnostic);
@@ -55,21 +52,5 @@ internal static class CheckCommand
             output.WriteLine($"{file}: configuration is valid ({result.Config.VrrpInstances.Count} vrrp_instance, {result.Config.VirtualServers.Count} virtual_server)");
         }
         return Valid;
-    }
-
-    private static List<HostInterface> ReadHostInterfaces()
-    {
-        var interfaces = new List<HostInterface>();
-        foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
-        {
-            foreach (UnicastIPAddressInformation address in nic.GetIPProperties().UnicastAddresses)
-            {
-                if (address.Address.AddressFamily == AddressFamily.InterNetwork)
-                {
-                    interfaces.Add(new HostInterface(nic.Name, address.Address, address.PrefixLength));
-                }
-            }
-        }
-        return interfaces;
     }
 }

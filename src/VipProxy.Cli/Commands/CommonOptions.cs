@@ -17,6 +17,12 @@ internal static class CommonOptions
         DefaultValueFactory = _ => DefaultNodeId(),
     };
 
+    public static Option<string> Socket() => new("--socket")
+    {
+        Description = "The control socket (Unix domain, mode 0600).",
+        DefaultValueFactory = _ => VipProxy.Host.Control.ControlSocketServer.DefaultPath,
+    };
+
     /// <summary>keepalived's default config id: the host name up to its first dot.</summary>
     public static string DefaultNodeId()
     {

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using VipProxy.Host;
+
+namespace VipProxy.Cli.Commands;
+
+/// <summary><c>vipproxy run -f FILE [--node-id ID] [--socket PATH] [--drain-timeout SECS]</c>: the daemon.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        Option<FileInfo> file = CommonOptions.ConfigFile();
+        Option<string> nodeId = CommonOptions.NodeId();
+        Option<string> socket = CommonOptions.Socket();
+        var drain = new Option<double>("--drain-timeout")
+        {
+            Description = "On SIGTERM/SIGINT, seconds that established connections may take to finish.",
+            DefaultValueFactory = _ => DaemonOptions.DefaultDrainTimeout.TotalSeconds,
+        };
+        var command = new Command("run", "Run this host's VRRP instances and virtual servers (SIGHUP reloads, SIGTERM hands over and drains).")
+        {
+            file, nodeId, socket, drain,
+        };
+        command.SetAction((result, _) =>
+        {
+            var options = new DaemonOptions(
+                result.GetValue(file)!.ToString(),
+                result.GetValue(nodeId),
+                result.GetValue(socket)!,
+                TimeSpan.FromSeconds(result.GetValue(drain)));
+            return Daemon.RunAsync(options, Console.Error);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using VipProxy.Config.Model;
+using VipProxy.Forwarding.Runtime;
+
+namespace VipProxy.Host;
+
+/// <summary>
+/// Every virtual server of the file, each a listener with its real servers. On reload, virtual servers are
+/// matched by address and port: unchanged ones are left alone, changed ones are updated in place (their
+/// listening socket and connections stay), removed ones stop accepting and drain in the background.
+/// </summary>
+public sealed partial class ForwardingPlane : IAsyncDisposable
+{
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _timeProvider;
+    private readonly IRealServerFailureSink _failureSink;
+    private readonly ForwarderOptions _options;
+    private readonly ILogger _logger;
+    private readonly Dictionary<IPEndPoint, VirtualServerRuntime> _runtimes = [];
+    private readonly List<Task> _draining = [];
+    private readonly Lock _gate = new();
+
+    public ForwardingPlane(ILoggerFactory loggerFactory, TimeProvider timeProvider, IRealServerFailureSink failureSink, ForwarderOptions? options = null)
+    {
+        _loggerFactory = loggerFactory;
+        _timeProvider = timeProvider;
+        _failureSink = failureSink;
+        _options = options ?? ForwarderOptions.Default;
+        _logger = loggerFactory.CreateLogger("vipproxy.forwarding");
+    }
+
+    public IReadOnlyCollection<VirtualServerRuntime> Runtimes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _runtimes.Values];
+            }
+        }
+    }
+
+    public VirtualServerRuntime? Find(IPEndPoint endpoint)
+    {
+        lock (_gate)
+        {
+            return _runtimes.GetValueOrDefault(endpoint);
+        }
+    }
+
+    public async Task StartAsync(IEnumerable<VirtualServer> virtualServers, CancellationToken cancellationToken)
+    {
+        foreach (VirtualServer virtualServer in virtualServers)
+        {
+            await AddAsync(virtualServer, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Applies a new set of virtual servers; established connections are never cut.</summary>
+    public async Task ApplyAsync(IReadOnlyList<VirtualServer> virtualServers, TimeSpan drainTimeout, CancellationToken cancellationToken)
+    {
+        var wanted = virtualServers.ToDictionary(v => v.Endpoint);
+        List<VirtualServerRuntime> removed;
+        lock (_gate)
+        {
+            removed = _runtimes.Values.Where(r => !wanted.ContainsKey(r.Endpoint)).ToList();
+            foreach (VirtualServerRuntime runtime in removed)
+            {
+                _runtimes.Remove(runtime.Endpoint);
+            }
+        }
+        foreach (VirtualServerRuntime runtime in removed)
+        {
+            LogRemoved(_logger, runtime.Endpoint);
+            Task drain = DrainAndDisposeAsync(runtime, drainTimeout);
+            lock (_gate)
+            {
+                _draining.RemoveAll(t => t.IsCompleted);
+                _draining.Add(drain);
+            }
+        }
+        foreach (VirtualServer virtualServer in virtualServers)
+        {
+            VirtualServerRuntime? existing = Find(virtualServer.Endpoint);
+            if (existing is null)
+            {
+                await AddAsync(virtualServer, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!existing.Config.Equals(virtualServer))
+            {
+                existing.ApplyConfig(virtualServer);
+            }
+        }
+    }
+
+    /// <summary>Shutdown, step one: no new clients anywhere.</summary>
+    public async Task StopAcceptingAsync()
+    {
+        foreach (VirtualServerRuntime runtime in Runtimes)
+        {
+            await runtime.StopAcceptingAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Shutdown, step two: established connections get <paramref name="timeout"/> to finish.</summary>
+    public async Task<bool> DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        bool[] drained = await Task.WhenAll(Runtimes.Select(r => r.DrainAsync(timeout, cancellationToken))).ConfigureAwait(false);
+        return drained.All(d => d);
+    }
+
+    private async Task AddAsync(VirtualServer virtualServer, CancellationToken cancellationToken)
+    {
+        var runtime = new VirtualServerRuntime(
+            virtualServer, _options, _failureSink,
+            _loggerFactory.CreateLogger($"vipproxy.vs.{virtualServer.Endpoint}"), _timeProvider);
+        await runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _runtimes[virtualServer.Endpoint] = runtime;
+        }
+    }
+
+    private static async Task DrainAndDisposeAsync(VirtualServerRuntime runtime, TimeSpan timeout)
+    {
+        await runtime.StopAcceptingAsync().ConfigureAwait(false);
+        await runtime.DrainAsync(timeout).ConfigureAwait(false);
+        await runtime.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task[] draining;
+        lock (_gate)
+        {
+            draining = [.. _draining];
+        }
+        await Task.WhenAll(draining).ConfigureAwait(false);
+        foreach (VirtualServerRuntime runtime in Runtimes)
+        {
+            await runtime.DisposeAsync().ConfigureAwait(false);
+        }
+        lock (_gate)
+        {
+            _runtimes.Clear();
+        }
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "virtual_server {Endpoint} removed by reload: stops accepting and drains")]
+    private static partial void LogRemoved(ILogger logger, IPEndPoint endpoint);
+}

@@ -1,0 +1,159 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using VipProxy.Config.Model;
+using VipProxy.HealthChecks.Monitoring;
+using VipProxy.HealthChecks.Probes;
+using VipProxy.HealthChecks.Scripts;
+
+namespace VipProxy.Host;
+
+/// <summary>
+/// Health checks of every virtual server. Real server up/down goes to the forwarder at once; quorum changes
+/// go to <see cref="QuorumChanged"/>, which the node turns into VRRP service health so that the VIP moves away
+/// from a node whose service is dead (the classic keepalived failure: VIP answers ping, MySQL is gone).
+/// </summary>
+public sealed partial class HealthPlane : IAsyncDisposable
+{
+    private readonly ForwardingPlane _forwarding;
+    private readonly HealthMonitorOptions _options;
+    private readonly ILogger _logger;
+    private readonly Dictionary<IPEndPoint, VirtualServerMonitor> _monitors = [];
+    private readonly Lock _gate = new();
+    private ScriptRunner _scripts;
+    private HealthProbeFactory _probes;
+
+    public HealthPlane(ForwardingPlane forwarding, GlobalDefinitions global, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        _forwarding = forwarding;
+        _options = new HealthMonitorOptions { LoggerFactory = loggerFactory, TimeProvider = timeProvider };
+        _logger = loggerFactory.CreateLogger("vipproxy.health");
+        (_scripts, _probes) = CreateRunners(global);
+    }
+
+    /// <summary>Raised after any virtual server gains or loses quorum.</summary>
+    public event Action? QuorumChanged;
+
+    public bool HasQuorum(IPEndPoint virtualServer)
+    {
+        lock (_gate)
+        {
+            return !_monitors.TryGetValue(virtualServer, out VirtualServerMonitor? monitor) || monitor.HasQuorum;
+        }
+    }
+
+    public VipProxy.HealthChecks.Monitoring.VirtualServerStatus? Status(IPEndPoint virtualServer)
+    {
+        lock (_gate)
+        {
+            return _monitors.GetValueOrDefault(virtualServer)?.Status;
+        }
+    }
+
+    public void Start(IEnumerable<VirtualServer> virtualServers)
+    {
+        foreach (VirtualServer virtualServer in virtualServers)
+        {
+            Add(virtualServer);
+        }
+    }
+
+    /// <summary>
+    /// Reload: monitors of unchanged virtual servers keep running with their state; changed ones are replaced
+    /// so new checkers and timings take effect at once; removed ones stop.
+    /// </summary>
+    public async Task ApplyAsync(KeepalivedConfig config)
+    {
+        (_scripts, _probes) = CreateRunners(config.Global);
+        var wanted = config.VirtualServers.ToDictionary(v => v.Endpoint);
+        List<VirtualServerMonitor> stale;
+        lock (_gate)
+        {
+            stale = _monitors.Values.Where(m => !wanted.TryGetValue(m.VirtualServer.Endpoint, out VirtualServer? next) || !next.Equals(m.VirtualServer)).ToList();
+            foreach (VirtualServerMonitor monitor in stale)
+            {
+                _monitors.Remove(monitor.VirtualServer.Endpoint);
+            }
+        }
+        foreach (VirtualServerMonitor monitor in stale)
+        {
+            await monitor.DisposeAsync().ConfigureAwait(false);
+        }
+        foreach (VirtualServer virtualServer in config.VirtualServers)
+        {
+            bool present;
+            lock (_gate)
+            {
+                present = _monitors.ContainsKey(virtualServer.Endpoint);
+            }
+            if (!present)
+            {
+                Add(virtualServer);
+            }
+        }
+        QuorumChanged?.Invoke();
+    }
+
+    private void Add(VirtualServer virtualServer)
+    {
+        // A replaced monitor (reload) starts each real server in the state the forwarder has for it, so a
+        // server that was down stays down until a check brings it up, and one that was up is not flapped.
+        Forwarding.Runtime.VirtualServerStatus? current = _forwarding.Find(virtualServer.Endpoint)?.GetStatus();
+        var realServers = virtualServer.RealServers
+            .Select(server =>
+            {
+                bool startsDown = current?.Find(server.Endpoint) is { } known ? !known.Up : virtualServer.Alpha;
+                return RealServerMonitor.Create(server, startsDown, _probes, _scripts, _options);
+            })
+            .ToList();
+        var monitor = new VirtualServerMonitor(virtualServer, realServers, _scripts, _options);
+        foreach (RealServerMonitor realServer in monitor.RealServers)
+        {
+            realServer.HealthChanged += (_, change) => OnHealthChanged(virtualServer.Endpoint, change);
+        }
+        monitor.QuorumChanged += (_, change) =>
+        {
+            LogQuorum(_logger, virtualServer.Endpoint, change.HasQuorum, change.LiveWeight);
+            QuorumChanged?.Invoke();
+        };
+        lock (_gate)
+        {
+            _monitors[virtualServer.Endpoint] = monitor;
+        }
+        monitor.Start();
+    }
+
+    private void OnHealthChanged(IPEndPoint virtualServer, RealServerHealthChangedEventArgs change)
+    {
+        LogRealServer(_logger, change.Status.Endpoint, virtualServer, change.Status.IsUp, change.Result.Reason);
+        _forwarding.Find(virtualServer)?.SetRealServerUp(change.Status.Endpoint, change.Status.IsUp);
+    }
+
+    private (ScriptRunner, HealthProbeFactory) CreateRunners(GlobalDefinitions global)
+    {
+        var scripts = new ScriptRunner(ScriptSettings.From(global), _logger, _options.TimeProvider);
+        return (scripts, new HealthProbeFactory(scripts, _options.TimeProvider));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<VirtualServerMonitor> monitors;
+        lock (_gate)
+        {
+            monitors = [.. _monitors.Values];
+            _monitors.Clear();
+        }
+        foreach (VirtualServerMonitor monitor in monitors)
+        {
+            await monitor.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "real_server {RealServer} of {VirtualServer} is now {Up}: {Reason}")]
+    private static partial void LogRealServerCore(ILogger logger, IPEndPoint realServer, IPEndPoint virtualServer, string up, string reason);
+
+    private static void LogRealServer(ILogger logger, IPEndPoint realServer, IPEndPoint virtualServer, bool up, string reason) =>
+        LogRealServerCore(logger, realServer, virtualServer, up ? "UP" : "DOWN", reason);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "virtual_server {VirtualServer} quorum {HasQuorum} (live weight {LiveWeight})")]
+    private static partial void LogQuorum(ILogger logger, IPEndPoint virtualServer, bool hasQuorum, long liveWeight);
+}

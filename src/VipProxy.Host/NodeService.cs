@@ -1,0 +1,230 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using VipProxy.Config;
+using VipProxy.Config.Diagnostics;
+using VipProxy.Config.Model;
+using VipProxy.Host.Control;
+using VipProxy.Host.Status;
+using VipProxy.Forwarding.Runtime;
+using VipProxy.Vrrp;
+
+namespace VipProxy.Host;
+
+/// <summary>
+/// One node: the file's VRRP instances, the control socket, and SIGHUP reload. Start order puts listeners
+/// before VRRP so that a node which becomes master can serve at once; stop order hands the VIP over first
+/// (priority 0) and only then stops accepting and drains, so clients move to the new master quickly.
+/// </summary>
+public sealed partial class NodeService : IHostedService, IAsyncDisposable
+{
+    private readonly DaemonOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private readonly DateTimeOffset _startedAt;
+    private KeepalivedConfig _config;
+    private VrrpService? _vrrp;
+    private ForwardingPlane? _forwarding;
+    private HealthPlane? _health;
+    private ControlSocketServer? _control;
+    private PosixSignalRegistration? _hangup;
+    private ReloadStatus? _lastReload;
+
+    public NodeService(DaemonOptions options, KeepalivedConfig config, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        _options = options;
+        _config = config;
+        _loggerFactory = loggerFactory;
+        _timeProvider = timeProvider;
+        _logger = loggerFactory.CreateLogger("vipproxy.node");
+        _startedAt = timeProvider.GetUtcNow();
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _control = new ControlSocketServer(_options.SocketPath, StatusJson, _loggerFactory.CreateLogger("vipproxy.control"));
+        _control.Start();
+        _forwarding = new ForwardingPlane(_loggerFactory, _timeProvider, NullRealServerFailureSink.Instance);
+        await _forwarding.StartAsync(_config.VirtualServers, cancellationToken).ConfigureAwait(false);
+        _health = new HealthPlane(_forwarding, _config.Global, _loggerFactory, _timeProvider);
+        _health.QuorumChanged += ReportServiceHealth;
+        _health.Start(_config.VirtualServers);
+        _vrrp = new VrrpService(_config, _loggerFactory, _timeProvider);
+        await _vrrp.StartAsync(cancellationToken).ConfigureAwait(false);
+        ReportServiceHealth();
+        _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true; // SIGHUP means reload, never exit.
+            _ = ReloadAsync();
+        });
+        LogStarted(_logger, _options.ConfigFile, _config.VrrpInstances.Count, _config.VirtualServers.Count);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        LogStopping(_logger);
+        _hangup?.Dispose();
+        _hangup = null;
+        if (_vrrp is not null)
+        {
+            await _vrrp.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        if (_health is not null)
+        {
+            await _health.DisposeAsync().ConfigureAwait(false);
+            _health = null;
+        }
+        if (_forwarding is not null)
+        {
+            await _forwarding.StopAcceptingAsync().ConfigureAwait(false);
+            bool drained = await _forwarding.DrainAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+            LogDrained(_logger, drained);
+            await _forwarding.DisposeAsync().ConfigureAwait(false);
+            _forwarding = null;
+        }
+        if (_control is not null)
+        {
+            await _control.DisposeAsync().ConfigureAwait(false);
+            _control = null;
+        }
+        LogStopped(_logger);
+    }
+
+    /// <summary>
+    /// SIGHUP: parse and validate the file again; on any error keep running the old configuration unchanged
+    /// and log every error; otherwise apply only the difference.
+    /// </summary>
+    public async Task ReloadAsync()
+    {
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            LogReloading(_logger, _options.ConfigFile);
+            ConfigLoadResult loaded = ConfigFile.Load(_options.ConfigFile, _options.NodeId);
+            foreach (Diagnostic diagnostic in loaded.Diagnostics)
+            {
+                LogReloadDiagnostic(_logger, diagnostic.ToString());
+            }
+            if (loaded.Config is not { } config)
+            {
+                var errors = loaded.Errors.Select(e => e.ToString()).ToList();
+                _lastReload = new ReloadStatus(_timeProvider.GetUtcNow(), Applied: false, errors);
+                LogReloadRefused(_logger, errors.Count);
+                return;
+            }
+            if (_forwarding is not null)
+            {
+                await _forwarding.ApplyAsync(config.VirtualServers, _options.DrainTimeout, CancellationToken.None).ConfigureAwait(false);
+            }
+            _config = config;
+            if (_health is not null)
+            {
+                await _health.ApplyAsync(config).ConfigureAwait(false);
+            }
+            if (_vrrp is not null)
+            {
+                await _vrrp.ApplyConfigAsync(config, CancellationToken.None).ConfigureAwait(false);
+            }
+            ReportServiceHealth();
+            _lastReload = new ReloadStatus(_timeProvider.GetUtcNow(), Applied: true, []);
+            LogReloaded(_logger);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _lastReload = new ReloadStatus(_timeProvider.GetUtcNow(), Applied: false, [e.Message]);
+            LogReloadFailed(_logger, e);
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The VIP follows a healthy forwarder: an instance is healthy only while every virtual server listening on
+    /// one of its VIPs has quorum (instances with <c>dont_track_virtual_servers</c> are left alone by VrrpService).
+    /// </summary>
+    private void ReportServiceHealth()
+    {
+        if (_vrrp is not { } vrrp || _health is not { } health)
+        {
+            return;
+        }
+        KeepalivedConfig config = _config;
+        foreach (VrrpInstance instance in config.VrrpInstances)
+        {
+            var served = config.VirtualServers
+                .Where(v => VrrpService.InstanceForAddress(config, v.Endpoint.Address) == instance.Name)
+                .ToList();
+            bool healthy = served.All(v => health.HasQuorum(v.Endpoint));
+            vrrp.SetServiceHealth(instance.Name, healthy);
+        }
+    }
+
+    public StatusReport Status()
+    {
+        IReadOnlyList<VrrpInstanceStatus> vrrp = _vrrp?.GetStatus() ?? [];
+        return new StatusReport(
+            _config.Global.RouterId ?? Environment.MachineName,
+            Environment.ProcessId,
+            Path.GetFullPath(_options.ConfigFile),
+            _startedAt,
+            _lastReload,
+            vrrp,
+            (_forwarding?.Runtimes ?? []).Select(r => StatusMapping.From(r.GetStatus(), _health?.Status(r.Endpoint))).OrderBy(v => v.Address, StringComparer.Ordinal).ThenBy(v => v.Port).ToList());
+    }
+
+    private string StatusJson() => JsonSerializer.Serialize(Status(), StatusJsonContext.Default.StatusReport);
+
+    public async ValueTask DisposeAsync()
+    {
+        _hangup?.Dispose();
+        if (_vrrp is not null)
+        {
+            await _vrrp.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_health is not null)
+        {
+            await _health.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_forwarding is not null)
+        {
+            await _forwarding.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_control is not null)
+        {
+            await _control.DisposeAsync().ConfigureAwait(false);
+        }
+        _reloadGate.Dispose();
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "started from {File}: {Instances} vrrp_instance, {VirtualServers} virtual_server")]
+    private static partial void LogStarted(ILogger logger, string file, int instances, int virtualServers);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "stopping: handing over VIPs, then draining connections")]
+    private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "stopped")]
+    private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "connections drained: {Drained} (false: the rest were closed at the drain timeout)")]
+    private static partial void LogDrained(ILogger logger, bool drained);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "SIGHUP: reloading {File}")]
+    private static partial void LogReloading(ILogger logger, string file);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "reload: {Diagnostic}")]
+    private static partial void LogReloadDiagnostic(ILogger logger, string diagnostic);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Error, Message = "reload refused: {Count} error(s); the running configuration is unchanged")]
+    private static partial void LogReloadRefused(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "reload applied")]
+    private static partial void LogReloaded(ILogger logger);
+
+    [LoggerMessage(EventId = 114, Level = LogLevel.Error, Message = "reload failed; the running configuration is kept")]
+    private static partial void LogReloadFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,38 @@
+using VipProxy.Config.Model;
+using VipProxy.Forwarding.Relay;
+using VipProxy.Forwarding.Runtime;
+using HealthStatus = VipProxy.HealthChecks.Monitoring.VirtualServerStatus;
+
+namespace VipProxy.Host.Status;
+
+/// <summary>Joins the forwarder's counters and the health checks' verdicts into the stable report shape.</summary>
+internal static class StatusMapping
+{
+    public static VirtualServerReport From(VirtualServerStatus forwarding, HealthStatus? health) => new(
+        forwarding.Endpoint.Address.ToString(),
+        forwarding.Endpoint.Port,
+        forwarding.Algorithm.ToLbAlgoName(),
+        forwarding.Accepting,
+        QuorumUp: health?.HasQuorum ?? true,
+        forwarding.PersistenceEntries ?? 0,
+        forwarding.OpenConnections,
+        forwarding.AcceptedConnections,
+        RefusedConnections: forwarding.CountOf(CloseReason.VirtualServerFull) + forwarding.CountOf(CloseReason.RealServerFull) + forwarding.CountOf(CloseReason.NoRealServer),
+        forwarding.RealServers.Select(r =>
+        {
+            var checks = health?.RealServers.FirstOrDefault(h => h.Endpoint.Equals(r.Endpoint));
+            return new RealServerReport(
+                r.Endpoint.Address.ToString(),
+                r.Endpoint.Port,
+                r.EffectiveWeight ?? 0,
+                r.Up,
+                checks?.LastResult is null ? null : checks.Reason,
+                checks?.LastCheckTime,
+                r.ActiveConnections,
+                r.InactiveConnections,
+                r.TotalConnections,
+                BytesIn: r.BytesToServer,
+                BytesOut: r.BytesFromServer,
+                r.FailedConnects);
+        }).ToList());
+}

@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+using VipProxy.Vrrp;
+
+namespace VipProxy.Host.Status;
+
+/// <summary>
+/// What <c>vipproxy status --json</c> prints: keepalived's state dump plus <c>ipvsadm -Ln --stats</c>.
+/// Field names are part of the interface operators script against: add fields, never rename them.
+/// </summary>
+public sealed record StatusReport(
+    string RouterId,
+    int Pid,
+    string ConfigFile,
+    DateTimeOffset StartedAt,
+    ReloadStatus? LastReload,
+    IReadOnlyList<VrrpInstanceStatus> VrrpInstances,
+    IReadOnlyList<VirtualServerReport> VirtualServers);
+
+public sealed record ReloadStatus(DateTimeOffset At, bool Applied, IReadOnlyList<string> Errors);
+
+public sealed record VirtualServerReport(
+    string Address,
+    int Port,
+    string Scheduler,
+    bool Listening,
+    bool QuorumUp,
+    int PersistenceEntries,
+    long ActiveConnections,
+    long TotalConnections,
+    long RefusedConnections,
+    IReadOnlyList<RealServerReport> RealServers);
+
+public sealed record RealServerReport(
+    string Address,
+    int Port,
+    int Weight,
+    bool Up,
+    string? LastCheck,
+    DateTimeOffset? LastCheckAt,
+    long ActiveConnections,
+    long InactiveConnections,
+    long TotalConnections,
+    long BytesIn,
+    long BytesOut,
+    long FailedConnects);
+
+/// <summary>Source-generated JSON (Native AOT has no reflection), snake_case like keepalived's keywords.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(StatusReport))]
+public sealed partial class StatusJsonContext : JsonSerializerContext;

@@ -1,0 +1,56 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using VipProxy.Host.Control;
+
+namespace VipProxy.Host.Tests;
+
+public sealed class ControlSocketTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"vipproxy-control-{Guid.NewGuid():N}");
+
+    private string SocketPath => Path.Combine(_directory, "control.sock");
+
+    [Fact]
+    public async Task Answers_status_and_is_private_to_its_owner()
+    {
+        await using var server = new ControlSocketServer(SocketPath, () => "{\"ok\": true}", NullLogger.Instance);
+        server.Start();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(SocketPath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_directory));
+        Assert.Equal("{\"ok\": true}\n", await ControlClient.RequestAsync(SocketPath, "status", TimeSpan.FromSeconds(5)));
+        Assert.Contains("unknown command", await ControlClient.RequestAsync(SocketPath, "frobnicate", TimeSpan.FromSeconds(5)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_stale_socket_file_is_replaced_but_a_live_one_is_not()
+    {
+        Directory.CreateDirectory(_directory);
+        using (var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            stale.Bind(new UnixDomainSocketEndPoint(SocketPath)); // bound, never listening: what a killed process leaves
+        }
+        await using var first = new ControlSocketServer(SocketPath, () => "first", NullLogger.Instance);
+        first.Start();
+        await using var second = new ControlSocketServer(SocketPath, () => "second", NullLogger.Instance);
+        var refused = Assert.Throws<InvalidOperationException>(second.Start);
+        Assert.Contains("--socket", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("first\n", await ControlClient.RequestAsync(SocketPath, "status", TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task The_socket_file_is_removed_on_dispose()
+    {
+        var server = new ControlSocketServer(SocketPath, () => "x", NullLogger.Instance);
+        server.Start();
+        await server.DisposeAsync();
+        Assert.False(File.Exists(SocketPath));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
