@@ -2,7 +2,8 @@
 // (a client pushing bytes and a sink real server discarding them) runs in a child process, so this process's CPU
 // time (Process.TotalProcessorTime) is the proxy's alone.
 //
-//   dotnet run -c Release --project bench/relay-microbench -- [--gib N] [--rounds N] [--streams N]
+//   dotnet run -c Release --project bench/relay-microbench -- [--gib N] [--rounds N] [--streams N] [--relays a,b]
+//   dotnet run -c Release --project bench/relay-microbench -- --idle 2000 [--rounds N]   (memory per idle connection)
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -20,53 +21,66 @@ if (args.Length > 0 && args[0] == "load")
 double gib = Option(args, "--gib", 1.0);
 int rounds = (int)Option(args, "--rounds", 3);
 int streams = (int)Option(args, "--streams", 1);
+int idle = (int)Option(args, "--idle", 0);
 long bytesPerStream = (long)(gib * (1L << 30)) / streams;
+Bench.PipeSize = (int)Option(args, "--pipe-size", 0);
+RelayKind[] relays = Array.IndexOf(args, "--relays") is int at and >= 0 && at + 1 < args.Length
+    ? [.. args[at + 1].Split(',').Select(name => Enum.Parse<RelayKind>(name, ignoreCase: true))]
+    : [RelayKind.SocketCopy, RelayKind.Pipe, RelayKind.Splice];
 
 using Process load = StartLoadProcess();
 int sinkPort = int.Parse(load.StandardOutput.ReadLine()!.Split(' ')[1], CultureInfo.InvariantCulture);
-var results = new List<(RelayKind Relay, double Seconds, double CpuSeconds, long Bytes)>();
-Console.WriteLine($"relay microbench: {gib} GiB per run over {streams} stream(s), {rounds} interleaved rounds, {Environment.ProcessorCount} CPUs");
+string build = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "JIT" : "Native AOT";
+if (idle > 0)
+{
+    await IdleMemory.RunAsync(relays, sinkPort, idle, rounds, build);
+    load.StandardInput.WriteLine("QUIT");
+    await load.WaitForExitAsync();
+    return 0;
+}
+
+var results = new List<(RelayKind Relay, double Seconds, double CpuSeconds, long Bytes, long FallbackBytes)>();
+Console.WriteLine($"relay microbench ({build}): {gib} GiB per run over {streams} stream(s), {rounds} interleaved rounds, {Environment.ProcessorCount} CPUs, splice pipe {(Bench.PipeSize > 0 ? Bench.PipeSize : SpliceRelay.DefaultPipeSize)} B");
 Console.WriteLine("relay        round   wall s   GiB/s   proxy CPU s/GiB");
 
-// One warm-up run per relay (JIT, pools), then interleaved rounds so drift affects both alike.
-foreach (RelayKind relay in new[] { RelayKind.SocketCopy, RelayKind.Pipe })
+// One warm-up run per relay (JIT, pools), then interleaved rounds so drift affects all alike.
+foreach (RelayKind relay in relays)
 {
     await MeasureAsync(relay, sinkPort, 128L << 20, 1);
 }
 
 for (int round = 1; round <= rounds; round++)
 {
-    foreach (RelayKind relay in new[] { RelayKind.SocketCopy, RelayKind.Pipe })
+    foreach (RelayKind relay in relays)
     {
-        var (seconds, cpu) = await MeasureAsync(relay, sinkPort, bytesPerStream, streams);
+        var (seconds, cpu, fallback) = await MeasureAsync(relay, sinkPort, bytesPerStream, streams);
         long bytes = bytesPerStream * streams;
-        results.Add((relay, seconds, cpu, bytes));
+        results.Add((relay, seconds, cpu, bytes, fallback));
         double gibMoved = bytes / (double)(1L << 30);
         Console.WriteLine($"{relay,-12} {round,5} {seconds,8:F2} {gibMoved / seconds,7:F2} {cpu / gibMoved,17:F3}");
     }
 }
 
 Console.WriteLine();
-Console.WriteLine("median       GiB/s   proxy CPU s/GiB   Gbit/s");
+Console.WriteLine("median       GiB/s   proxy CPU s/GiB   Gbit/s   bytes via user space (splice fallback)");
 foreach (var group in results.GroupBy(r => r.Relay))
 {
     double throughput = Median(group.Select(r => r.Bytes / (double)(1L << 30) / r.Seconds));
     double cpuPerGiB = Median(group.Select(r => r.CpuSeconds / (r.Bytes / (double)(1L << 30))));
-    Console.WriteLine($"{group.Key,-12} {throughput,5:F2} {cpuPerGiB,17:F3} {throughput * 8 * 1.073741824,8:F2}");
+    string fallback = group.Key == RelayKind.Splice
+        ? $"{Median(group.Select(r => 100.0 * r.FallbackBytes / r.Bytes)),6:F2} %"
+        : "";
+    Console.WriteLine($"{group.Key,-12} {throughput,5:F2} {cpuPerGiB,17:F3} {throughput * 8 * 1.073741824,8:F2}   {fallback}");
 }
 
 load.StandardInput.WriteLine("QUIT");
 await load.WaitForExitAsync();
 return 0;
 
-static async Task<(double Seconds, double CpuSeconds)> MeasureAsync(RelayKind relay, int sinkPort, long bytesPerStream, int streams)
+static async Task<(double Seconds, double CpuSeconds, long FallbackBytes)> MeasureAsync(RelayKind relay, int sinkPort, long bytesPerStream, int streams)
 {
-    VirtualServer config = new(
-        new IPEndPoint(IPAddress.Loopback, 0), TimeSpan.FromSeconds(60), SchedulingAlgorithm.RoundRobin, null,
-        IPAddress.Broadcast, null, false, false, 1, 0, null, null, false, false, null, TimeSpan.FromSeconds(5), null,
-        ValueList.From([new VipProxy.Config.Model.RealServer(
-            new IPEndPoint(IPAddress.Loopback, sinkPort), 1, false, null, null, null, ValueList<HealthCheck>.Empty)]));
-    await using var runtime = new VirtualServerRuntime(config, ForwarderOptions.Default with { Relay = relay });
+    await using var runtime = new VirtualServerRuntime(Bench.Config(sinkPort), ForwarderOptions.Default with { Relay = relay },
+        relay: Bench.Relay(relay));
     await runtime.StartAsync();
     GC.Collect();
     using var self = Process.GetCurrentProcess();
@@ -82,7 +96,8 @@ static async Task<(double Seconds, double CpuSeconds)> MeasureAsync(RelayKind re
         throw new InvalidOperationException("Load process failed: " + reply);
     }
 
-    return (wall.Elapsed.TotalSeconds, (self.TotalProcessorTime - cpuBefore).TotalSeconds);
+    long fallbackBytes = runtime.Relay is SpliceRelay splice ? splice.FallbackBytes : 0;
+    return (wall.Elapsed.TotalSeconds, (self.TotalProcessorTime - cpuBefore).TotalSeconds, fallbackBytes);
 }
 
 static Process StartLoadProcess()
@@ -117,6 +132,141 @@ static double Median(IEnumerable<double> values)
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
+/// <summary>Shared setup.</summary>
+internal static class Bench
+{
+    /// <summary>Kernel pipe size for the splice relay (<c>--pipe-size BYTES</c>), or 0 for its default.</summary>
+    public static int PipeSize { get; set; }
+
+    /// <summary>The relay to measure (null: the runtime builds it from the options).</summary>
+    public static IRelay? Relay(RelayKind kind) =>
+        kind == RelayKind.Splice && PipeSize > 0 ? new SpliceRelay(PipeSize) : null;
+
+    /// <summary>One virtual server on loopback port 0 with the load process's sink as its only real server.</summary>
+    public static VirtualServer Config(int sinkPort) => new(
+        new IPEndPoint(IPAddress.Loopback, 0), TimeSpan.FromSeconds(60), SchedulingAlgorithm.RoundRobin, null,
+        IPAddress.Broadcast, null, false, false, 1, 0, null, null, false, false, null, TimeSpan.FromSeconds(5), null,
+        ValueList.From([new VipProxy.Config.Model.RealServer(
+            new IPEndPoint(IPAddress.Loopback, sinkPort), 1, false, null, null, null, ValueList<HealthCheck>.Empty)]));
+}
+
+/// <summary>
+/// Memory per idle proxied connection: the load process opens N connections through the proxy to its sink and
+/// leaves them idle; this process reports its VmRSS and managed-heap growth divided by N (after a warm-up round of
+/// the same size, so pools, JIT and heap segments are already in place).
+/// </summary>
+internal static class IdleMemory
+{
+    public static async Task RunAsync(RelayKind[] relays, int sinkPort, int count, int rounds, string build)
+    {
+        Console.WriteLine($"idle connection memory ({build}): {count} idle proxied connections, {rounds} rounds per relay");
+        Console.WriteLine("relay        round   RSS kB/conn   managed kB/conn");
+        Console.WriteLine("(run one relay per process, --relays X, for a clean cold figure: later relays reuse the heap)");
+        var results = new List<(RelayKind Relay, double Rss, double Managed)>();
+        foreach (RelayKind relay in relays)
+        {
+            await using var runtime = new VirtualServerRuntime(Bench.Config(sinkPort), ForwarderOptions.Default with { Relay = relay },
+                relay: Bench.Relay(relay));
+            await runtime.StartAsync();
+            await OpenIdleAsync(runtime, 50); // warm-up: code paths, thread pool, socket engine
+            await CloseIdleAsync(runtime);
+
+            // Round 0 is cold: the heap and pools grow for the first time (what a daemon pays). Later rounds reopen
+            // into memory the process already holds, so they show the marginal cost.
+            for (int round = 0; round <= rounds; round++)
+            {
+                (long rssBefore, long managedBefore) = Measure();
+                await OpenIdleAsync(runtime, count);
+                (long rssAfter, long managedAfter) = Measure();
+                double rss = (rssAfter - rssBefore) / 1024.0 / count;
+                double managed = (managedAfter - managedBefore) / 1024.0 / count;
+                results.Add((relay, round == 0 ? rss : double.NaN, managed));
+                Console.WriteLine($"{relay,-12} {(round == 0 ? "cold" : round.ToString(CultureInfo.InvariantCulture)),5} {rss,13:F2} {managed,17:F2}");
+                await CloseIdleAsync(runtime);
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("relay        cold RSS kB/conn   median managed kB/conn");
+        foreach (var group in results.GroupBy(r => r.Relay))
+        {
+            Console.WriteLine($"{group.Key,-12} {group.First().Rss,16:F2} {Median(group.Select(r => r.Managed)),24:F2}");
+        }
+    }
+
+    private static async Task OpenIdleAsync(VirtualServerRuntime runtime, int count)
+    {
+        LoadProcess.Command($"IDLE {runtime.LocalEndpoint!.Port} {count}");
+        string reply = await LoadProcess.ReplyAsync();
+        if (reply != "OPEN")
+        {
+            throw new InvalidOperationException("Load process failed: " + reply);
+        }
+
+        // Every connection relaying (both sockets connected, both zero-byte receives parked), then settle.
+        await WaitAsync(() => runtime.GetConnections().Count(c => c.RealServer is not null) == count);
+        await Task.Delay(500);
+    }
+
+    private static async Task CloseIdleAsync(VirtualServerRuntime runtime)
+    {
+        LoadProcess.Command("CLOSEIDLE");
+        _ = await LoadProcess.ReplyAsync();
+        try
+        {
+            await WaitAsync(() => runtime.GetStatus().OpenConnections == 0);
+        }
+        catch (TimeoutException)
+        {
+            var open = runtime.GetConnections();
+            Console.WriteLine($"still open: {open.Count}, half-closed {open.Count(c => c.HalfClosed)}, " +
+                $"no real server {open.Count(c => c.RealServer is null)}, status open {runtime.GetStatus().OpenConnections}");
+            throw;
+        }
+    }
+
+    private static (long Rss, long Managed) Measure()
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+
+        long managed = GC.GetTotalMemory(forceFullCollection: true);
+        long rss = 0;
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                rss = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return (rss, managed);
+    }
+
+    private static async Task WaitAsync(Func<bool> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException("Idle connections did not settle.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
+
 /// <summary>The child process: a sink real server plus a client that pushes bytes through the proxy on command.</summary>
 internal static class LoadProcess
 {
@@ -132,12 +282,40 @@ internal static class LoadProcess
     {
         using var sink = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         sink.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        sink.Listen(64);
+        sink.Listen(4096); // idle-memory runs open thousands of connections at once
         _ = SinkLoopAsync(sink);
         Console.WriteLine($"SINK {((IPEndPoint)sink.LocalEndPoint!).Port}");
+        var idle = new List<Socket>();
         while (Console.ReadLine() is { } line && line != "QUIT")
         {
             string[] parts = line.Split(' ');
+            if (parts[0] == "IDLE")
+            {
+                int target = int.Parse(parts[1], CultureInfo.InvariantCulture);
+                int count = int.Parse(parts[2], CultureInfo.InvariantCulture);
+                for (int i = 0; i < count; i++)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, target));
+                    idle.Add(socket);
+                }
+
+                Console.WriteLine("OPEN");
+                continue;
+            }
+
+            if (parts[0] == "CLOSEIDLE")
+            {
+                foreach (Socket socket in idle)
+                {
+                    socket.Dispose();
+                }
+
+                idle.Clear();
+                Console.WriteLine("CLOSED");
+                continue;
+            }
+
             int port = int.Parse(parts[1], CultureInfo.InvariantCulture);
             long bytes = long.Parse(parts[2], CultureInfo.InvariantCulture);
             int streams = int.Parse(parts[3], CultureInfo.InvariantCulture);

@@ -5,7 +5,7 @@ namespace VipProxy.Forwarding.Relay;
 /// ended.
 /// </summary>
 /// <remarks>
-/// Contract, shared by every implementation (socket copy, pipelines, and later splice(2)):
+/// Contract, shared by every implementation (socket copy, pipelines, splice(2)):
 /// <list type="bullet">
 /// <item>End of stream from one side is reported with <see cref="ProxiedConnection.EndOfStream"/> once every byte
 /// read before it has been sent on; that half-closes the other side while the opposite direction keeps flowing.</item>

@@ -23,7 +23,7 @@ namespace VipProxy.Forwarding.Relay;
 /// connections.</item>
 /// </list>
 /// Kept for the places that inspect or write bytes (PROXY headers, protocol-aware checks); for plain forwarding
-/// <see cref="SocketCopyRelay"/> measured cheaper.
+/// <see cref="SpliceRelay"/> (and <see cref="SocketCopyRelay"/>) measured cheaper.
 /// </remarks>
 public sealed class PipeRelay : IRelay
 {

@@ -21,7 +21,7 @@ namespace VipProxy.Forwarding.Relay;
 /// <item>Fewer syscalls than a read-per-wakeup design: after one readiness wakeup it reads until EAGAIN (.NET's epoll
 /// is edge-triggered, so it must drain anyway) instead of going back to a zero-byte receive per chunk.</item>
 /// </list>
-/// A later splice(2) relay fits the same <see cref="IRelay"/> seam: same loop, the kernel pipe replacing the buffer.
+/// <see cref="SpliceRelay"/> is the same loop with a kernel pipe replacing the buffer.
 /// </remarks>
 public sealed class SocketCopyRelay : IRelay
 {

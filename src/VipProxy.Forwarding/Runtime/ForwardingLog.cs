@@ -33,9 +33,11 @@ internal static partial class ForwardingLog
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Virtual server {VirtualServer}: accept failed ({Error}); retrying")]
     public static partial void AcceptFailed(ILogger logger, IPEndPoint virtualServer, SocketError error, Exception exception);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,
+    /// <summary>A failed connect. Warning, except while the server is already suspect (Debug: its hold-down warning,
+    /// <see cref="RealServerSuspect"/>, was logged once).</summary>
+    [LoggerMessage(EventId = 1004,
         Message = "Virtual server {VirtualServer}: connect to real server {RealServer} failed ({Error}); redispatching: {Redispatching}")]
-    public static partial void ConnectAttemptFailed(ILogger logger, IPEndPoint virtualServer, IPEndPoint realServer, SocketError error, bool redispatching);
+    public static partial void ConnectAttemptFailed(ILogger logger, LogLevel level, IPEndPoint virtualServer, IPEndPoint realServer, SocketError error, bool redispatching);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Virtual server {VirtualServer}: real server {RealServer} is {State}")]
     public static partial void RealServerState(ILogger logger, IPEndPoint virtualServer, IPEndPoint realServer, string state);
@@ -50,6 +52,10 @@ internal static partial class ForwardingLog
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "Virtual server {VirtualServer}: failure sink threw")]
     public static partial void FailureSinkThrew(ILogger logger, IPEndPoint virtualServer, Exception exception);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning,
+        Message = "Virtual server {VirtualServer}: connect to real server {RealServer} failed ({Error}); suspect: no new clients for {HoldDownMs} ms or until a health check reports it up; redispatching: {Redispatching}")]
+    public static partial void RealServerSuspect(ILogger logger, IPEndPoint virtualServer, IPEndPoint realServer, SocketError error, long holdDownMs, bool redispatching);
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "Virtual server {VirtualServer}: connection {ConnectionId} failed unexpectedly")]
     public static partial void ConnectionCrashed(ILogger logger, IPEndPoint virtualServer, long connectionId, Exception exception);

@@ -23,10 +23,31 @@ internal sealed class RealServerSlot(ConfigRealServer config, bool up)
 
     public ConnectionCounters Counters { get; } = new();
 
+    /// <summary>TimeProvider timestamp at which a failed forwarder connect marked this server suspect, or null. A
+    /// suspect server is left out of new picks (unless every live server is suspect) until the health checker
+    /// reports it up or the hold-down ends.</summary>
+    public long? SuspectSince { get; set; }
+
+    /// <summary>The hold-down that applies to the current suspicion.</summary>
+    public TimeSpan SuspectHoldDown { get; set; }
+
+    /// <summary>True when the last published snapshot left this server out because it is suspect.</summary>
+    public bool HeldDown { get; set; }
+
+    /// <summary>Ends the suspicion (health report, hold-down expiry, or down).</summary>
+    public void ClearSuspect()
+    {
+        SuspectSince = null;
+        HeldDown = false;
+    }
+
     /// <summary>The weight to schedule with, or null to leave the server out of the snapshot: down servers are
     /// removed, or kept at weight 0 with <c>inhibit_on_failure</c> (both stop new connections; existing ones
     /// continue either way).</summary>
     public int? EffectiveWeight => Draining ? null : Up ? Config.Weight : Config.InhibitOnFailure ? 0 : null;
+
+    /// <summary>The weight the scheduler uses now: <see cref="EffectiveWeight"/>, or null while held down.</summary>
+    public int? ScheduledWeight => HeldDown ? null : EffectiveWeight;
 
     public ForwardingServer ToSnapshot(int weight) =>
         new(Name, Config.Endpoint, weight, Config.MaxConnections ?? 0, Counters);

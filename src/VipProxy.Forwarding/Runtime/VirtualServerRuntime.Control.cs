@@ -30,16 +30,27 @@ public sealed partial class VirtualServerRuntime
 
             if (slot.Up == up)
             {
+                // A health report of "up" ends a suspicion raised by a failed forwarder connect.
+                if (up && slot.SuspectSince is not null)
+                {
+                    slot.ClearSuspect();
+                    Publish(Config);
+                    RescheduleSuspectTimer();
+                    ForwardingLog.RealServerState(_logger, Endpoint, endpoint, "no longer suspect (health check reported it up)");
+                }
+
                 return true;
             }
 
             slot.Up = up;
+            slot.ClearSuspect();
             if (!up)
             {
                 _persistence?.DropServer(slot.Name);
             }
 
             Publish(Config);
+            RescheduleSuspectTimer();
             ForwardingLog.RealServerState(_logger, Endpoint, endpoint, up ? "up" : slot.Config.InhibitOnFailure ? "down (inhibited, weight 0)" : "down");
             return true;
         }
@@ -113,9 +124,19 @@ public sealed partial class VirtualServerRuntime
     {
         var servers = ImmutableArray.CreateBuilder<ForwardingServer>(_slots.Count);
         bool live = false;
+
+        // Suspects are held down only while another live server can take their clients: a client is never refused
+        // just because every server is suspect (they are then all tried, as before any suspicion).
+        bool liveNonSuspect = false;
         foreach (RealServerSlot slot in _slots)
         {
-            if (slot.EffectiveWeight is int weight)
+            liveNonSuspect |= slot.SuspectSince is null && slot.EffectiveWeight > 0;
+        }
+
+        foreach (RealServerSlot slot in _slots)
+        {
+            slot.HeldDown = slot.SuspectSince is not null && liveNonSuspect;
+            if (slot.ScheduledWeight is int weight)
             {
                 servers.Add(slot.ToSnapshot(weight));
                 live |= weight > 0;

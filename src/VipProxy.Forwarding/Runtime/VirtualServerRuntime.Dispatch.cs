@@ -162,7 +162,10 @@ public sealed partial class VirtualServerRuntime
             server.Counters.ConnectFailed();
             lastError = error;
             bool redispatching = attempts < maxAttempts;
-            ForwardingLog.ConnectAttemptFailed(_logger, Endpoint, server.Endpoint, error, redispatching);
+
+            // Hold the server down before the next pick, so neither this client's redispatch nor any new client is
+            // sent to it again until a health check vouches for it or the hold-down ends.
+            OnConnectFailed(server, error, redispatching);
             ReportConnectFailure(server.Endpoint, error);
             if (!redispatching)
             {
@@ -181,7 +184,7 @@ public sealed partial class VirtualServerRuntime
 
             sorry.Counters.ConnectionClosed(wasInactive: false);
             sorry.Counters.ConnectFailed();
-            ForwardingLog.ConnectAttemptFailed(_logger, Endpoint, sorry.Endpoint, error, false);
+            ForwardingLog.ConnectAttemptFailed(_logger, Microsoft.Extensions.Logging.LogLevel.Warning, Endpoint, sorry.Endpoint, error, false);
             attempts++;
             lastError = error;
         }

@@ -15,8 +15,14 @@ public sealed partial class VirtualServerRuntime
         ImmutableArray<RealServerStatus> servers;
         lock (_control)
         {
+            long now = _timeProvider.GetTimestamp();
             servers = [.. _slots.Concat(_draining).Select(slot => Describe(slot.Name, slot.Config.Endpoint, slot.Config.Weight,
-                slot.EffectiveWeight, slot.Up, slot.Draining, slot.Counters, slot.Config.MaxConnections ?? 0))];
+                slot.ScheduledWeight, slot.Up, slot.Draining, slot.Counters, slot.Config.MaxConnections ?? 0) with
+            {
+                Suspect = slot.SuspectSince is not null,
+                HeldDown = slot.HeldDown,
+                SuspectRemaining = slot.SuspectSince is { } since ? Remaining(slot, since, now) : null,
+            })];
         }
 
         RealServerStatus? sorry = snapshot.SorryServer is { } sorryServer

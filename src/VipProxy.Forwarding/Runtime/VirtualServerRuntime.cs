@@ -37,6 +37,7 @@ public sealed partial class VirtualServerRuntime : IAsyncDisposable
     private readonly ConnectionCounters _sorryCounters = new();
     private readonly VirtualServerListener _listener;
     private readonly ITimer _housekeeping;
+    private readonly ITimer _suspectTimer;
 
     private DispatchSnapshot _snapshot;
     private List<RealServerSlot> _slots = [];
@@ -84,6 +85,8 @@ public sealed partial class VirtualServerRuntime : IAsyncDisposable
         _listener = new VirtualServerListener(config.Endpoint, _options.ListenBacklog, OnAccepted, _logger);
         _housekeeping = _timeProvider.CreateTimer(
             static state => ((VirtualServerRuntime)state!).Housekeep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _suspectTimer = _timeProvider.CreateTimer(
+            static state => ((VirtualServerRuntime)state!).ExpireSuspects(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The configured listening address (the identity of this virtual server).</summary>
@@ -143,6 +146,7 @@ public sealed partial class VirtualServerRuntime : IAsyncDisposable
         AbortAll(CloseReason.Shutdown);
         await WaitForHandlersAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).ConfigureAwait(false);
         await _housekeeping.DisposeAsync().ConfigureAwait(false);
+        await _suspectTimer.DisposeAsync().ConfigureAwait(false);
     }
 
     private void AbortAll(CloseReason reason)

@@ -63,7 +63,8 @@ public sealed record VirtualServerStatus(
 /// <param name="Name">Identity (<c>ip:port</c>).</param>
 /// <param name="Endpoint">Address.</param>
 /// <param name="ConfiguredWeight">Weight from the configuration.</param>
-/// <param name="EffectiveWeight">Weight the scheduler uses now; null when not scheduled (down, or removed).</param>
+/// <param name="EffectiveWeight">Weight the scheduler uses now; null when not scheduled (down, removed, or held
+/// down as suspect).</param>
 /// <param name="Up">Health state as last reported.</param>
 /// <param name="Draining">Removed by a reload; existing connections continue.</param>
 /// <param name="ActiveConnections">Established connections.</param>
@@ -86,7 +87,20 @@ public sealed record RealServerStatus(
     long BytesToServer,
     long BytesFromServer,
     long FailedConnects,
-    long MaxConnections);
+    long MaxConnections)
+{
+    /// <summary>True while a failed forwarder connect has marked the server suspect: it is up as far as health
+    /// checks know, but gets no new clients (see <see cref="HeldDown"/>) until a check reports it up or the
+    /// hold-down ends.</summary>
+    public bool Suspect { get; init; }
+
+    /// <summary>True while the server is suspect and left out of scheduling. A suspect server is still scheduled
+    /// when every live real server is suspect (a client is never refused for that alone).</summary>
+    public bool HeldDown { get; init; }
+
+    /// <summary>Time left of the hold-down while <see cref="Suspect"/>; null otherwise.</summary>
+    public TimeSpan? SuspectRemaining { get; init; }
+}
 
 /// <summary>How many connections ended for one reason.</summary>
 public readonly record struct CloseReasonCount(CloseReason Reason, long Count);

@@ -6,10 +6,10 @@ using VipProxy.Forwarding.Tests.Support;
 
 namespace VipProxy.Forwarding.Tests.Relay;
 
-/// <summary>Both relays, over real sockets: byte-exact transfer, half-close, reset propagation, close reasons.</summary>
+/// <summary>Every relay (socket copy, pipe, splice), over real sockets: byte-exact transfer, half-close, reset propagation, close reasons.</summary>
 public class RelayTests
 {
-    public static TheoryData<RelayKind> Relays => new() { RelayKind.SocketCopy, RelayKind.Pipe };
+    public static TheoryData<RelayKind> Relays => new() { RelayKind.SocketCopy, RelayKind.Pipe, RelayKind.Splice };
 
     [Theory]
     [MemberData(nameof(Relays))]

@@ -12,6 +12,7 @@ public class TimingTests
     [Theory]
     [InlineData(RelayKind.SocketCopy)]
     [InlineData(RelayKind.Pipe)]
+    [InlineData(RelayKind.Splice)]
     public async Task Idle_timeout_closes_an_idle_connection_but_not_an_active_one(RelayKind relay)
     {
         await using var a = LoopbackServer.IdEcho("A");
@@ -48,6 +49,7 @@ public class TimingTests
     [Theory]
     [InlineData(RelayKind.SocketCopy)]
     [InlineData(RelayKind.Pipe)]
+    [InlineData(RelayKind.Splice)]
     public async Task A_slow_reader_keeps_proxy_buffering_bounded(RelayKind relay)
     {
         const long total = 100L * 1024 * 1024;

@@ -15,11 +15,12 @@ internal sealed class LoopbackServer : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _acceptCount;
 
-    public LoopbackServer(Func<Socket, Task> behaviour, string address = "127.0.0.1")
+    public LoopbackServer(Func<Socket, Task> behaviour, string address = "127.0.0.1", int port = 0)
     {
         _behaviour = behaviour;
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
+        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Bind(new IPEndPoint(IPAddress.Parse(address), port));
         _listener.Listen(512);
         Endpoint = (IPEndPoint)_listener.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync();
@@ -33,8 +34,8 @@ internal sealed class LoopbackServer : IAsyncDisposable
     public IReadOnlyCollection<Socket> Accepted => _accepted;
 
     /// <summary>A server that sends "<paramref name="name"/>\n" on accept, then echoes until EOF, then closes.</summary>
-    public static LoopbackServer IdEcho(string name, string address = "127.0.0.1") =>
-        new(socket => IdEchoAsync(socket, name), address);
+    public static LoopbackServer IdEcho(string name, string address = "127.0.0.1", int port = 0) =>
+        new(socket => IdEchoAsync(socket, name), address, port);
 
     /// <summary>Stops listening: new connects are refused (the port is closed).</summary>
     public void StopListening() => _listener.Dispose();

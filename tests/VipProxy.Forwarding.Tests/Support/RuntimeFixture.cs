@@ -9,7 +9,7 @@ namespace VipProxy.Forwarding.Tests.Support;
 internal static class TestRuntime
 {
     public static async Task<(VirtualServerRuntime Runtime, CapturingLogger Log, RecordingFailureSink Sink)> StartAsync(
-        VirtualServer config, RelayKind relay = RelayKind.SocketCopy, ForwarderOptions? options = null, TimeProvider? timeProvider = null)
+        VirtualServer config, RelayKind relay = RelayFactory.DefaultKind, ForwarderOptions? options = null, TimeProvider? timeProvider = null)
     {
         var log = new CapturingLogger();
         var sink = new RecordingFailureSink();

@@ -18,10 +18,11 @@ internal static class TestConfigs
         int? maxConnections = null,
         TimeSpan? idleTimeout = null,
         IPEndPoint? sorryServer = null,
-        TimeSpan? connectTimeout = null) =>
+        TimeSpan? connectTimeout = null,
+        TimeSpan? delayLoop = null) =>
         new(
             new IPEndPoint(IPAddress.Parse(address), 0),
-            TimeSpan.FromSeconds(60),
+            delayLoop ?? TimeSpan.FromSeconds(60),
             algorithm,
             persistenceTimeout,
             IPAddress.Broadcast,
