@@ -6,6 +6,7 @@ using VipProxy.Config;
 using VipProxy.Config.Diagnostics;
 using VipProxy.Config.Model;
 using VipProxy.Host.Control;
+using VipProxy.Host.Metrics;
 using VipProxy.Host.Status;
 using VipProxy.Forwarding.Runtime;
 using VipProxy.Vrrp;
@@ -30,6 +31,9 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
     private ForwardingPlane? _forwarding;
     private HealthPlane? _health;
     private ControlSocketServer? _control;
+    private NodeMetrics? _metrics;
+    private PrometheusExporter? _exporter;
+    private MetricsHttpServer? _metricsServer;
     private PosixSignalRegistration? _hangup;
     private ReloadStatus? _lastReload;
 
@@ -47,6 +51,13 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
     {
         _control = new ControlSocketServer(_options.SocketPath, StatusJson, _loggerFactory.CreateLogger("vipproxy.control"));
         _control.Start();
+        _metrics = new NodeMetrics(Status);
+        if (_config.Global.MetricsListen is { } metricsEndpoint)
+        {
+            _exporter = new PrometheusExporter(NodeMetrics.MeterName, Forwarding.ForwardingMetrics.MeterName);
+            _metricsServer = new MetricsHttpServer(metricsEndpoint, _exporter.Scrape, _loggerFactory.CreateLogger("vipproxy.metrics"));
+            _metricsServer.Start();
+        }
         _forwarding = new ForwardingPlane(_loggerFactory, _timeProvider, NullRealServerFailureSink.Instance);
         await _forwarding.StartAsync(_config.VirtualServers, cancellationToken).ConfigureAwait(false);
         _health = new HealthPlane(_forwarding, _config.Global, _loggerFactory, _timeProvider);
@@ -85,6 +96,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             await _forwarding.DisposeAsync().ConfigureAwait(false);
             _forwarding = null;
         }
+        await DisposeMetricsAsync().ConfigureAwait(false);
         if (_control is not null)
         {
             await _control.DisposeAsync().ConfigureAwait(false);
@@ -179,8 +191,22 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
 
     private string StatusJson() => JsonSerializer.Serialize(Status(), StatusJsonContext.Default.StatusReport);
 
+    private async Task DisposeMetricsAsync()
+    {
+        if (_metricsServer is not null)
+        {
+            await _metricsServer.DisposeAsync().ConfigureAwait(false);
+            _metricsServer = null;
+        }
+        _exporter?.Dispose();
+        _exporter = null;
+        _metrics?.Dispose();
+        _metrics = null;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await DisposeMetricsAsync().ConfigureAwait(false);
         _hangup?.Dispose();
         if (_vrrp is not null)
         {

@@ -24,6 +24,9 @@ public class KeywordTests
         { "vrrp_garp_master_refresh 60", g => g.Garp.MasterRefresh, TimeSpan.FromSeconds(60) },
         { "vrrp_garp_master_refresh_repeat 2", g => g.Garp.MasterRefreshRepeat, 2 },
         { "vrrp_garp_interval 0.001", g => g.Garp.Interval, TimeSpan.FromMilliseconds(1) },
+        { "", g => g.MetricsListen, null },
+        { "metrics_listen 9469", g => g.MetricsListen, new IPEndPoint(IPAddress.Loopback, 9469) },
+        { "metrics_listen 198.18.0.1 9100", g => g.MetricsListen, new IPEndPoint(IPAddress.Parse("198.18.0.1"), 9100) },
     };
 
     [Theory]

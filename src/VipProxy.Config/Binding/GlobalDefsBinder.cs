@@ -16,9 +16,10 @@ internal static class GlobalDefsBinder
         public GarpBuilder Garp = new();
         public bool SkipCheckAdvertAddresses;
         public IPAddress MulticastGroup = GlobalDefinitions.Default.MulticastGroup;
+        public IPEndPoint? MetricsListen;
 
         public GlobalDefinitions Build() => new(
-            RouterId, ScriptUser, EnableScriptSecurity, VrrpVersion, Garp.Build(GarpSettings.Default), SkipCheckAdvertAddresses, MulticastGroup);
+            RouterId, ScriptUser, EnableScriptSecurity, VrrpVersion, Garp.Build(GarpSettings.Default), SkipCheckAdvertAddresses, MulticastGroup, MetricsListen);
     }
 
     public static readonly KeywordTable<Builder> Table = new("global_defs")
@@ -29,6 +30,7 @@ internal static class GlobalDefsBinder
         { "vrrp_version", (b, s, c) => { if (c.Arguments(s, 1, 1, "vrrp_version 2|3") && c.Integer(s.Arguments[0], s.Name, 2, 3, out int v)) { b.VrrpVersion = v; } } },
         { "vrrp_skip_check_adv_addr", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SkipCheckAdvertAddresses = true; } } },
         { "vrrp_mcast_group4", BindMulticastGroup },
+        { "metrics_listen", BindMetricsListen },
         { "vrrp_garp_master_delay", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.MasterDelay = v) },
         { "vrrp_garp_master_repeat", (b, s, c) => GarpBuilder.BindCount(s, c, v => b.Garp.MasterRepeat = v) },
         { "vrrp_garp_master_refresh", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.MasterRefresh = v) },
@@ -37,6 +39,24 @@ internal static class GlobalDefsBinder
         { "vrrp_garp_lower_prio_delay", (b, s, c) => GarpBuilder.BindDelay(s, c, _ => { }) },
         { "vrrp_garp_lower_prio_repeat", (b, s, c) => GarpBuilder.BindCount(s, c, _ => { }) },
     };
+
+    // "metrics_listen PORT" listens on loopback; an address must be written out to expose metrics further.
+    private static void BindMetricsListen(Builder builder, Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 1, 2, "metrics_listen [ADDRESS] PORT"))
+        {
+            return;
+        }
+        IPAddress address = IPAddress.Loopback;
+        if (statement.Arguments.Count == 2 && !context.IPv4(statement.Arguments[0], "metrics_listen address", out address))
+        {
+            return;
+        }
+        if (context.Port(statement.Arguments[^1], "metrics_listen port", out int port))
+        {
+            builder.MetricsListen = new IPEndPoint(address, port);
+        }
+    }
 
     private static void BindMulticastGroup(Builder builder, Statement statement, BindContext context)
     {

@@ -8,6 +8,10 @@ namespace VipProxy.Config.Model;
 /// <param name="Garp">The <c>vrrp_garp_*</c> defaults for every instance.</param>
 /// <param name="SkipCheckAdvertAddresses"><c>vrrp_skip_check_adv_addr</c>: do not compare the VIP list of adverts. Default: off.</param>
 /// <param name="MulticastGroup"><c>vrrp_mcast_group4 ADDR</c>: multicast group for adverts. Default: 224.0.0.18 (RFC 5798 §5.1.1.2).</param>
+/// <param name="MetricsListen">
+/// VipProxy <c>metrics_listen [ADDR] PORT</c>: serve Prometheus text metrics at http://ADDR:PORT/metrics. The address
+/// defaults to 127.0.0.1. Default: off — nothing listens on a network address unless configured.
+/// </param>
 public sealed record GlobalDefinitions(
     string? RouterId,
     ScriptAccount? ScriptUser,
@@ -15,7 +19,8 @@ public sealed record GlobalDefinitions(
     int VrrpVersion,
     GarpSettings Garp,
     bool SkipCheckAdvertAddresses,
-    System.Net.IPAddress MulticastGroup)
+    System.Net.IPAddress MulticastGroup,
+    System.Net.IPEndPoint? MetricsListen)
 {
     public static GlobalDefinitions Default { get; } = new(
         RouterId: null,
@@ -24,7 +29,8 @@ public sealed record GlobalDefinitions(
         VrrpVersion: 2,
         Garp: GarpSettings.Default,
         SkipCheckAdvertAddresses: false,
-        MulticastGroup: System.Net.IPAddress.Parse("224.0.0.18"));
+        MulticastGroup: System.Net.IPAddress.Parse("224.0.0.18"),
+        MetricsListen: null);
 }
 
 /// <summary>Gratuitous ARP behaviour after becoming master.</summary>
