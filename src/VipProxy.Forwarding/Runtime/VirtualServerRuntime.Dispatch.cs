@@ -208,10 +208,18 @@ public sealed partial class VirtualServerRuntime
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         connection.AttachRealServer(socket);
         using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
+        long started = _timeProvider.GetTimestamp();
         try
         {
             await socket.ConnectAsync(endpoint, timeoutSource.Token).ConfigureAwait(false);
             socket.NoDelay = true;
+            if (ForwardingMetrics.ConnectLatency.Enabled)
+            {
+                ForwardingMetrics.ConnectLatency.Record(
+                    _timeProvider.GetElapsedTime(started).TotalSeconds,
+                    new KeyValuePair<string, object?>("virtual_server", _endpointLabel),
+                    new KeyValuePair<string, object?>("real_server", endpoint.ToString()));
+            }
             return SocketError.Success;
         }
         catch (OperationCanceledException)
@@ -263,6 +271,13 @@ public sealed partial class VirtualServerRuntime
 
         Interlocked.Increment(ref _closeReasons[(int)reason]);
         _connections.TryRemove(connection.Id, out _);
+        if (ForwardingMetrics.ConnectionDuration.Enabled)
+        {
+            ForwardingMetrics.ConnectionDuration.Record(
+                (Environment.TickCount64 - connection.StartedTick) / 1000.0,
+                new KeyValuePair<string, object?>("virtual_server", _endpointLabel),
+                new KeyValuePair<string, object?>("close_reason", CloseReasonNames[(int)reason]));
+        }
         ForwardingLog.ConnectionFinished(
             _logger,
             connection.ClientEndpoint,

@@ -74,6 +74,7 @@ public sealed partial class VirtualServerRuntime : IAsyncDisposable
         _timeProvider = timeProvider ?? TimeProvider.System;
         _relay = relay ?? RelayFactory.Create(_options.Relay, _options.RelayBufferSize);
         Endpoint = config.Endpoint;
+        _endpointLabel = config.Endpoint.ToString();
 
         foreach (Config.Model.RealServer server in config.RealServers)
         {
@@ -88,6 +89,10 @@ public sealed partial class VirtualServerRuntime : IAsyncDisposable
         _suspectTimer = _timeProvider.CreateTimer(
             static state => ((VirtualServerRuntime)state!).ExpireSuspects(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
+
+    // Metric labels, made once: recording a measurement must not allocate per connection.
+    private static readonly string[] CloseReasonNames = Enum.GetNames<CloseReason>();
+    private readonly string _endpointLabel;
 
     /// <summary>The configured listening address (the identity of this virtual server).</summary>
     public IPEndPoint Endpoint { get; }
