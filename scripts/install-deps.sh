@@ -9,7 +9,7 @@ packages=(
   keepalived
   mariadb-server mariadb-client
   haproxy nginx-light wrk iperf3 sysbench
-  tcpdump
+  tcpdump gnuplot-nox
 )
 
 missing=()
