@@ -53,6 +53,20 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + ${total:-0} - ${executed:-0}))
 done
 
+# The benchmark harness in --quick mode, so it never rots: it must complete and write its table, JSON and
+# chart. The numbers are not judged here (bench/run.sh without --quick is the measurement).
+echo "=== bench/run.sh --quick"
+bench_results=artifacts/bench-quick
+rm -rf "$bench_results"
+if bash bench/run.sh --quick --publish --results "$bench_results" \
+    && [[ -s $bench_results/latest.md && -s $bench_results/latest.json && -s $bench_results/latest.png ]]; then
+  echo "  Passed bench quick run: $(ls "$bench_results" | tr '\n' ' ')"
+  passed=$((passed + 1))
+else
+  echo "  Failed bench quick run"
+  failed=$((failed + 1))
+fi
+
 # A project that crashed before writing its results still failed.
 if ((status != 0 && failed == 0)); then failed=1; fi
 if ((files == 0)); then failed=$((failed + 1)); fi

@@ -3,6 +3,17 @@ using VipProxy.Cli.Commands;
 
 // vipproxy: one binary, one subcommand per job. The command names and options are what operators
 // script against: extend them, never rename them.
+
+// Run socket completions on the epoll thread rather than hopping to the thread pool: for a proxy, whose
+// continuation is a short splice or send, this roughly halves the latency it adds (measured here). It is read
+// once, when the first socket is created, so it must be set before anything touches System.Net.Sockets; an
+// operator's explicit setting wins.
+const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+{
+    Environment.SetEnvironmentVariable(InlineCompletions, "1");
+}
+
 var root = new RootCommand("VipProxy: a Layer-4 TCP load balancer with VRRP virtual-IP failover, configured in keepalived.conf syntax.")
 {
     CheckCommand.Create(),
