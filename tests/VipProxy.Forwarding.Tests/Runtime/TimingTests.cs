@@ -17,7 +17,7 @@ public class TimingTests
     {
         await using var a = LoopbackServer.IdEcho("A");
         var (runtime, log, _) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
-            [TestConfigs.Real(a.Endpoint)], idleTimeout: TimeSpan.FromSeconds(1)), relay);
+            [TestConfigs.Real(a.Endpoint)], idleTimeout: TimeSpan.FromSeconds(2)), relay);
         await using (runtime)
         {
             using Socket idle = await TestClient.ConnectAsync(runtime.Address());
@@ -25,15 +25,16 @@ public class TimingTests
             Assert.Equal("A", await TestClient.ReadLineAsync(idle));
             Assert.Equal("A", await TestClient.ReadLineAsync(active));
 
-            // The active one talks every 200 ms for 3 s, well past the 1 s timeout.
+            // The active one talks every 100 ms for 4 s, well past the 2 s timeout. The gap between its
+            // messages is a twentieth of the timeout so that a loaded 2-core machine cannot stall it into idleness.
             var started = DateTime.UtcNow;
-            while (DateTime.UtcNow - started < TimeSpan.FromSeconds(3))
+            while (DateTime.UtcNow - started < TimeSpan.FromSeconds(4))
             {
                 Assert.Equal("tick", await TestClient.EchoAsync(active, "tick"));
-                await Task.Delay(200);
+                await Task.Delay(100);
             }
 
-            // The idle one was reset by the proxy (deadline: protocol says ~1.25 s; allow 20 s).
+            // The idle one was reset by the proxy (deadline: protocol says ~2.5 s; allow 20 s).
             await Assert.ThrowsAsync<SocketException>(async () =>
             {
                 await TestClient.DrainAsync(idle, new CancellationTokenSource(TestClient.Deadline).Token);
