@@ -49,7 +49,7 @@ public sealed partial class ControlSocketServer : IAsyncDisposable
             throw;
         }
         _listener = listener;
-        _acceptLoop = AcceptLoopAsync(listener, _stop.Token);
+        _acceptLoop = RequestServer.AcceptLoopAsync(listener, ServeAsync, _stop.Token);
         LogListening(_logger, _path);
     }
 
@@ -72,46 +72,24 @@ public sealed partial class ControlSocketServer : IAsyncDisposable
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellation)
-    {
-        while (!cancellation.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(cancellation).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-            _ = ServeAsync(client, cancellation);
-        }
-    }
-
     private async Task ServeAsync(Socket client, CancellationToken cancellation)
     {
-        using (client)
+        try
         {
-            try
+            await using var stream = new NetworkStream(client, ownsSocket: false);
+            using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
+            string command = (await reader.ReadLineAsync(cancellation).ConfigureAwait(false) ?? "").Trim();
+            string reply = command switch
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                await using var stream = new NetworkStream(client, ownsSocket: false);
-                using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
-                string command = (await reader.ReadLineAsync(timeout.Token).ConfigureAwait(false) ?? "").Trim();
-                string reply = command switch
-                {
-                    "status" => _statusJson(),
-                    _ => $"{{\"error\": \"unknown command '{command.Replace("\"", "", StringComparison.Ordinal)}'; try 'status'\"}}",
-                };
-                byte[] bytes = Encoding.UTF8.GetBytes(reply + "\n");
-                await stream.WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
-            {
-                LogClientFailed(_logger, e.Message);
-            }
+                "status" => _statusJson(),
+                _ => $"{{\"error\": \"unknown command '{command.Replace("\"", "", StringComparison.Ordinal)}'; try 'status'\"}}",
+            };
+            byte[] bytes = Encoding.UTF8.GetBytes(reply + "\n");
+            await stream.WriteAsync(bytes, cancellation).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+        {
+            LogClientFailed(_logger, e.Message);
         }
     }
 

@@ -44,50 +44,28 @@ public sealed partial class MetricsHttpServer : IAsyncDisposable
             throw;
         }
         _listener = listener;
-        _acceptLoop = AcceptLoopAsync(listener, _stop.Token);
+        _acceptLoop = Control.RequestServer.AcceptLoopAsync(listener, ServeAsync, _stop.Token);
         LogListening(_logger, LocalEndpoint!);
-    }
-
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellation)
-    {
-        while (!cancellation.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(cancellation).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-            _ = ServeAsync(client, cancellation);
-        }
     }
 
     private async Task ServeAsync(Socket client, CancellationToken cancellation)
     {
-        using (client)
+        try
         {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                string? requestLine = await ReadRequestLineAsync(client, timeout.Token).ConfigureAwait(false);
-                string[] parts = requestLine?.Split(' ') ?? [];
-                (string status, string body) = parts.Length >= 2 && parts[0] == "GET" && (parts[1] == "/metrics" || parts[1].StartsWith("/metrics?", StringComparison.Ordinal))
-                    ? ("200 OK", _scrape())
-                    : ("404 Not Found", "metrics are at /metrics\n");
-                byte[] payload = Encoding.UTF8.GetBytes(body);
-                string head = $"HTTP/1.0 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {payload.Length}\r\nConnection: close\r\n\r\n";
-                await client.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                await client.SendAsync(payload, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                client.Shutdown(SocketShutdown.Send);
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                LogClientFailed(_logger, e.Message);
-            }
+            string? requestLine = await ReadRequestLineAsync(client, cancellation).ConfigureAwait(false);
+            string[] parts = requestLine?.Split(' ') ?? [];
+            (string status, string body) = parts.Length >= 2 && parts[0] == "GET" && (parts[1] == "/metrics" || parts[1].StartsWith("/metrics?", StringComparison.Ordinal))
+                ? ("200 OK", _scrape())
+                : ("404 Not Found", "metrics are at /metrics\n");
+            byte[] payload = Encoding.UTF8.GetBytes(body);
+            string head = $"HTTP/1.0 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {payload.Length}\r\nConnection: close\r\n\r\n";
+            await client.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None, cancellation).ConfigureAwait(false);
+            await client.SendAsync(payload, SocketFlags.None, cancellation).ConfigureAwait(false);
+            client.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            LogClientFailed(_logger, e.Message);
         }
     }
 
