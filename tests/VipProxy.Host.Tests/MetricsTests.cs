@@ -20,8 +20,8 @@ public class MetricsTests
         [
             new VirtualServerReport("198.18.0.200", 8066, "rr", true, true, 0, 1, 9, 0,
             [
-                new RealServerReport("198.18.1.1", 8066, 1, true, "logged in", null, 1, 0, 5, 1000, 2000, 0),
-                new RealServerReport("198.18.1.2", 8066, 0, false, "1045 Access denied", null, 0, 0, 4, 10, 20, 3),
+                new RealServerReport("198.18.1.1", 8066, 1, true, "logged in", null, 1, 0, 5, 1000, 2000, 0, false),
+                new RealServerReport("198.18.1.2", 8066, 0, false, "1045 Access denied", null, 0, 0, 4, 10, 20, 3, true),
             ]),
         ]);
 

@@ -45,7 +45,7 @@ internal static class StatusTable
             foreach (RealServerReport r in v.RealServers)
             {
                 forwarding.Add([
-                    $"  -> {r.Address}:{r.Port}", Num(r.Weight), r.Up ? "up" : "DOWN", Num(r.ActiveConnections), Num(r.InactiveConnections),
+                    $"  -> {r.Address}:{r.Port}", Num(r.Weight), r.Up ? (r.Suspect ? "up/suspect" : "up") : "DOWN", Num(r.ActiveConnections), Num(r.InactiveConnections),
                     Num(r.TotalConnections), Bytes(r.BytesIn), Bytes(r.BytesOut), Num(r.FailedConnects), r.LastCheck ?? "-",
                 ]);
             }

@@ -33,6 +33,7 @@ internal static class StatusMapping
                 r.TotalConnections,
                 BytesIn: r.BytesToServer,
                 BytesOut: r.BytesFromServer,
-                r.FailedConnects);
+                r.FailedConnects,
+                r.Suspect);
         }).ToList());
 }

@@ -42,7 +42,8 @@ public sealed record RealServerReport(
     long TotalConnections,
     long BytesIn,
     long BytesOut,
-    long FailedConnects);
+    long FailedConnects,
+    bool Suspect);
 
 /// <summary>Source-generated JSON (Native AOT has no reflection), snake_case like keepalived's keywords.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
