@@ -53,6 +53,13 @@ internal static class Vrrp
         return host.Start(DotNet, VipProxyDll, "run", "-f", path, "--socket", files.PathOf($"{host.Name}.sock"));
     }
 
+    /// <summary>The control socket that <see cref="StartVipProxy"/> gives the daemon of <paramref name="host"/>.</summary>
+    public static string VipProxySocket(LanHost host, ScenarioFiles files) => files.PathOf($"{host.Name}.sock");
+
+    /// <summary><c>dotnet vipproxy.dll ARGS</c> run to completion inside <paramref name="host"/> (e.g. <c>status --json</c>).</summary>
+    public static Task<CommandResult> RunVipProxyAsync(LanHost host, params string[] arguments) =>
+        host.RunAsync(DotNet, [VipProxyDll, .. arguments], TimeSpan.FromSeconds(30));
+
     /// <summary>keepalived 2.2.7 in the foreground, VRRP only, logging to the console, with its own pid files.</summary>
     public static LanProcess StartKeepalived(LanHost host, ScenarioFiles files, string config)
     {

@@ -29,9 +29,10 @@ public sealed class MariaDbServer : IAsyncDisposable
     private readonly LanHost? _host;
     private readonly Action<string> _log;
     private readonly bool _choosePort;
+    private readonly string[] _extraArguments;
     private IServerProcess? _process;
 
-    private MariaDbServer(string directory, IPAddress address, int port, LanHost? host, Action<string> log)
+    private MariaDbServer(string directory, IPAddress address, int port, LanHost? host, Action<string> log, string[] extraArguments)
     {
         Directory = directory;
         Address = address;
@@ -39,6 +40,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         _host = host;
         _log = log;
         _choosePort = port == 0;
+        _extraArguments = extraArguments;
     }
 
     /// <summary>The server's own directory: data, socket, pid file.</summary>
@@ -72,10 +74,21 @@ public sealed class MariaDbServer : IAsyncDisposable
         return CreateAndStartAsync(host.Address, port, host, log);
     }
 
-    private static async Task<MariaDbServer> CreateAndStartAsync(IPAddress address, int port, LanHost? host, Action<string>? log)
+    /// <summary>
+    /// Starts a server inside a test LAN host with extra <c>mariadbd</c> options, e.g. <c>--extra-port=9066</c>
+    /// (a second TCP port served by the same server) or <c>--server-id=2</c>.
+    /// </summary>
+    public static Task<MariaDbServer> StartAsync(LanHost host, int port, IReadOnlyList<string> extraServerArguments, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(extraServerArguments);
+        return CreateAndStartAsync(host.Address, port, host, log, [.. extraServerArguments]);
+    }
+
+    private static async Task<MariaDbServer> CreateAndStartAsync(IPAddress address, int port, LanHost? host, Action<string>? log, string[]? extraArguments = null)
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("vipproxy-mariadb-").FullName;
-        var server = new MariaDbServer(directory, address, port, host, log ?? (_ => { }));
+        var server = new MariaDbServer(directory, address, port, host, log ?? (_ => { }), extraArguments ?? []);
         try
         {
             await server.InstallAsync().ConfigureAwait(false);
@@ -224,7 +237,7 @@ public sealed class MariaDbServer : IAsyncDisposable
             "--no-defaults", $"--datadir={DataDirectory}", "--user=root",
             $"--bind-address={Address}", $"--port={Port}", $"--socket={SocketPath}", $"--pid-file={PidFile}",
             "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF", "--skip-symbolic-links",
-            .. StorageOptions,
+            .. StorageOptions, .. _extraArguments,
         ];
         return _host is null
             ? new LocalServerProcess(ServerProgram, arguments, _log)
