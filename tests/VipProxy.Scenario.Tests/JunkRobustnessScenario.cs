@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Tmds.Linux;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 using VipProxy.Vrrp.Linux;
 using VipProxy.Vrrp.Protocol;
 using Xunit.Abstractions;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 using Xunit.Abstractions;
 using static VipProxy.Scenario.Tests.Vrrp;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Scenario.Tests;
 

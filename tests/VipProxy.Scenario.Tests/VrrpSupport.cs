@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Scenario.Tests;
 

@@ -1,4 +1,4 @@
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Bench.Contenders;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using VipProxy.Bench.Infrastructure;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Bench.Contenders;
 

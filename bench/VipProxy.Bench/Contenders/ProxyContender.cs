@@ -1,5 +1,5 @@
 using VipProxy.Bench.Infrastructure;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Bench.Contenders;
 

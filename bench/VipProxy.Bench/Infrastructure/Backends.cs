@@ -1,5 +1,5 @@
 using System.Globalization;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Bench.Infrastructure;
 

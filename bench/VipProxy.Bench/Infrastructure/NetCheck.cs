@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Bench.Infrastructure;
 

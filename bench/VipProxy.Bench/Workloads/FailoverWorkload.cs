@@ -2,7 +2,7 @@ using System.Globalization;
 using VipProxy.Bench.Contenders;
 using VipProxy.Bench.Infrastructure;
 using VipProxy.Bench.Results;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Bench.Workloads;
 

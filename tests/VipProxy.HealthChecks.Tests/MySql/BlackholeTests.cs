@@ -3,6 +3,7 @@ using VipProxy.Config.Model;
 using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Probes.MySql;
 using VipProxy.HealthChecks.Tests.Support;
+using VipProxy.Lab;
 using VipProxy.TestServers;
 
 namespace VipProxy.HealthChecks.Tests.MySql;

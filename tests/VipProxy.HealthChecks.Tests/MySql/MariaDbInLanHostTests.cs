@@ -1,4 +1,4 @@
-using VipProxy.TestLan;
+using VipProxy.Lab;
 using VipProxy.TestServers;
 using Xunit.Abstractions;
 

@@ -4,6 +4,7 @@ using VipProxy.Config.Model;
 using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Probes.MySql;
 using VipProxy.HealthChecks.Tests.Support;
+using VipProxy.Lab;
 using VipProxy.TestServers;
 using Xunit.Abstractions;
 

@@ -25,7 +25,7 @@ public sealed class TcpProbeTests
     [Fact]
     public async Task Closed_port_is_down_with_connection_refused()
     {
-        int port = VipProxy.TestServers.FreeTcpPort.On(IPAddress.Loopback);
+        int port = VipProxy.Lab.FreeTcpPort.On(IPAddress.Loopback);
         var probe = new TcpProbe(Settings.Target(new IPEndPoint(IPAddress.Loopback, port)));
 
         ProbeResult result = await probe.ProbeAsync(CancellationToken.None);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using MySqlConnector;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 using VipProxy.TestServers;
 using Xunit.Abstractions;
 using static VipProxy.Scenario.Tests.Forwarding.ForwardingConfig;

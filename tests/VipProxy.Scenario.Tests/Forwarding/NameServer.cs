@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Scenario.Tests.Forwarding;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Tmds.Linux;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Scenario.Tests.Forwarding;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 using Xunit.Abstractions;
 using static VipProxy.Scenario.Tests.Forwarding.ForwardingConfig;
 

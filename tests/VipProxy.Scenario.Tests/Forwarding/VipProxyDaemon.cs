@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using VipProxy.Host.Control;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
 namespace VipProxy.Scenario.Tests.Forwarding;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 using VipProxy.Vrrp.Linux;
 using VipProxy.Vrrp.Protocol;
 using VipProxy.Vrrp.Tests.Support;

@@ -1,4 +1,4 @@
-using VipProxy.TestLan;
+using VipProxy.Lab;
 using VipProxy.Vrrp.Tests.Support;
 using Xunit.Abstractions;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>The one libc call needed: .NET can send SIGKILL (Process.Kill) but no other signal.</summary>
 internal static partial class Libc

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
-namespace VipProxy.TestServers;
+namespace VipProxy.Lab;
 
 /// <summary>A server process started by a test, on this host or inside a test LAN host.</summary>
 internal interface IServerProcess : IAsyncDisposable

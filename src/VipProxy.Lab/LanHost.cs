@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>A host: its own network namespace with `lo` up and one interface per switch it is connected to.</summary>
 public sealed class LanHost

@@ -1,4 +1,4 @@
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>
 /// Wraps the test's log sink. xunit's ITestOutputHelper throws once its test has finished, yet a daemon may print

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
-namespace VipProxy.TestServers;
+namespace VipProxy.Lab;
 
 /// <summary>Runs a short command to completion, with a deadline, in this namespace.</summary>
 internal static class CommandLine

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>
 /// A process running inside a host's namespace. Its stdout and stderr go line by line to the test log and are kept

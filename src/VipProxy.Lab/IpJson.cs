@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>Reads the JSON of `ip -j link` / `ip -j addr`: an array with one object per interface.</summary>
 internal static class IpJson

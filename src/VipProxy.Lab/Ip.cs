@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>
 /// The iproute2 commands the library runs from the root namespace. Every command that changes something names a

@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 using Xunit.Abstractions;
 
 namespace VipProxy.Scenario.Tests;
 
 [Collection(NetworkScenariosCollection.Name)]
-public sealed class TestLanTeardownTests(ITestOutputHelper output)
+public sealed class LanTeardownTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>Where a link is cut.</summary>
 public enum LinkCut

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>
 /// One Ethernet segment: a Linux bridge alone in its own namespace, with the subnet 198.18.x.0/24 (RFC 2544

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>
 /// The prefix every namespace, veth and bridge of one <see cref="Lan"/> carries: "vpt", the creating process's

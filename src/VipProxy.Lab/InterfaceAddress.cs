@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>An address held by an interface, as `ip addr` shows it (a VIP carries its label).</summary>
 public sealed record InterfaceAddress(IPAddress Address, int PrefixLength, string? Label)

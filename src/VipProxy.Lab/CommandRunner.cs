@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>
 /// Runs a short command to completion with a deadline, then logs what it printed (a quiet query logs only when it

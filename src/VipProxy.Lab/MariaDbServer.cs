@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 
-namespace VipProxy.TestServers;
+namespace VipProxy.Lab;
 
 /// <summary>
 /// A private MariaDB server for tests (Debian's mariadbd; the tests run as root): its own temporary data directory

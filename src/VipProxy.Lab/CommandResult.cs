@@ -1,4 +1,4 @@
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>The outcome of a command run to completion.</summary>
 public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError)

@@ -1,4 +1,4 @@
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>Removes namespaces a crashed test run left behind: those of the prefix family whose creator is dead.</summary>
 internal static class StaleNamespaceSweeper

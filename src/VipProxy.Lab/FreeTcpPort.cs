@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace VipProxy.TestServers;
+namespace VipProxy.Lab;
 
 /// <summary>Picks a TCP port that is free right now (the kernel's choice for port 0). Another process could take
 /// it before it is used, so servers started on it retry with a new port when the bind fails.</summary>

@@ -1,4 +1,4 @@
-namespace VipProxy.TestLan;
+namespace VipProxy.Lab;
 
 /// <summary>Linux signal numbers (x86-64 and arm64 agree) a scenario sends to a daemon.</summary>
 public enum UnixSignal

@@ -1,12 +1,12 @@
 using System.Net;
 using System.Text.Json;
-using VipProxy.TestLan;
+using VipProxy.Lab;
 using Xunit.Abstractions;
 
 namespace VipProxy.Scenario.Tests;
 
 [Collection(NetworkScenariosCollection.Name)]
-public sealed class TestLanTests(ITestOutputHelper output)
+public sealed class LanTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
