@@ -611,22 +611,22 @@ public sealed partial class VrrpService : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "({Instance}) started on {Interface} as {Primary}: VRID {Vrid}, VRRPv{Version}, priority {Priority}")]
+    [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "({Instance}) started on {Interface} as {Primary}: VRID {Vrid}, VRRPv{Version}, priority {Priority}")]
     private static partial void LogStarted(ILogger logger, string instance, string @interface, IPAddress primary, int vrid, int version, int priority);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "({Instance}) cannot start")]
+    [LoggerMessage(EventId = 701, Level = LogLevel.Error, Message = "({Instance}) cannot start")]
     private static partial void LogStartFailed(ILogger logger, Exception exception, string instance);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "({Instance}) track_script {Script}: no such vrrp_script, ignored")]
+    [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "({Instance}) track_script {Script}: no such vrrp_script, ignored")]
     private static partial void LogUnknownScript(ILogger logger, string instance, string script);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Link {Interface} is {State}")]
+    [LoggerMessage(EventId = 703, Level = LogLevel.Information, Message = "Link {Interface} is {State}")]
     private static partial void LogLink(ILogger logger, string @interface, string state);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Link watch: {Reason}; re-reading the link table")]
+    [LoggerMessage(EventId = 704, Level = LogLevel.Warning, Message = "Link watch: {Reason}; re-reading the link table")]
     private static partial void LogLinkWatchError(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "VRRP reload: {Restarted} instance(s) stopped or restarted, {Kept} kept ({Before} -> {After} configured)")]
+    [LoggerMessage(EventId = 705, Level = LogLevel.Information, Message = "VRRP reload: {Restarted} instance(s) stopped or restarted, {Kept} kept ({Before} -> {After} configured)")]
     private static partial void LogReloaded(ILogger logger, int restarted, int kept, int before, int after);
 
     /// <summary>What must be equal for a reload to leave an instance running.</summary>

@@ -70,12 +70,12 @@ internal sealed partial class NotifyScripts(ScriptRunner runner, TimeSpan timeou
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Why} script: {Detail}")]
+    [LoggerMessage(EventId = 430, Level = LogLevel.Information, Message = "{Why} script: {Detail}")]
     private static partial void LogRan(ILogger logger, string why, string detail);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Why} script failed: {Detail}")]
+    [LoggerMessage(EventId = 431, Level = LogLevel.Warning, Message = "{Why} script failed: {Detail}")]
     private static partial void LogFailed(ILogger logger, string why, string detail);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Why} script '{Command}' cancelled by shutdown")]
+    [LoggerMessage(EventId = 432, Level = LogLevel.Information, Message = "{Why} script '{Command}' cancelled by shutdown")]
     private static partial void LogCancelled(ILogger logger, string why, string command);
 }

@@ -206,12 +206,12 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Real server {Endpoint} is {State} ({Checker}: {Result})")]
+    [LoggerMessage(EventId = 410, Level = LogLevel.Warning, Message = "Real server {Endpoint} is {State} ({Checker}: {Result})")]
     private static partial void LogTransition(ILogger logger, string endpoint, string state, string checker, string result);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "An event handler for real server {Endpoint} failed")]
+    [LoggerMessage(EventId = 411, Level = LogLevel.Error, Message = "An event handler for real server {Endpoint} failed")]
     private static partial void LogHandlerFailed(ILogger logger, string endpoint, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Real server {Endpoint} weight {Previous} -> {Weight} (set by {Checker})")]
+    [LoggerMessage(EventId = 412, Level = LogLevel.Information, Message = "Real server {Endpoint} weight {Previous} -> {Weight} (set by {Checker})")]
     private static partial void LogWeight(ILogger logger, string endpoint, int previous, int weight, string checker);
 }

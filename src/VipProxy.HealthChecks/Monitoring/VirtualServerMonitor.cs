@@ -198,9 +198,9 @@ public sealed partial class VirtualServerMonitor : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Virtual server {Endpoint} {Change} quorum: live weight {LiveWeight}, quorum {Quorum} ± {Hysteresis}")]
+    [LoggerMessage(EventId = 420, Level = LogLevel.Warning, Message = "Virtual server {Endpoint} {Change} quorum: live weight {LiveWeight}, quorum {Quorum} ± {Hysteresis}")]
     private static partial void LogQuorum(ILogger logger, string endpoint, string change, long liveWeight, int quorum, int hysteresis);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "A quorum event handler for {Endpoint} failed")]
+    [LoggerMessage(EventId = 421, Level = LogLevel.Error, Message = "A quorum event handler for {Endpoint} failed")]
     private static partial void LogHandlerFailed(ILogger logger, string endpoint, Exception exception);
 }

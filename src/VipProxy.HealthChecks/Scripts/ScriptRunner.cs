@@ -178,10 +178,10 @@ public sealed partial class ScriptRunner
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Script {Program} (as {Account}) disabled by enable_script_security: {Reason}")]
+    [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "Script {Program} (as {Account}) disabled by enable_script_security: {Reason}")]
     private static partial void LogRefused(ILogger logger, string program, string account, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Unsafe permissions for script {Program} (as {Account}): {Reason}; enable_script_security would refuse it")]
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Unsafe permissions for script {Program} (as {Account}): {Reason}; enable_script_security would refuse it")]
     private static partial void LogInsecure(ILogger logger, string program, string account, string reason);
 
     /// <summary>Keeps the last non-empty line printed on either stream, shortened.</summary>

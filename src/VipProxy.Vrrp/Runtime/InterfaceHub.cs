@@ -157,6 +157,6 @@ internal sealed partial class InterfaceHub : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "VRRP receive on {Interface} failed: {Reason}")]
+    [LoggerMessage(EventId = 720, Level = LogLevel.Warning, Message = "VRRP receive on {Interface} failed: {Reason}")]
     private static partial void LogReceiveFailed(ILogger logger, string @interface, string reason);
 }

@@ -113,12 +113,12 @@ public sealed partial class ProcessScriptRunner(ILogger logger) : IScriptRunner
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Script '{Script}' could not start: {Reason}")]
+    [LoggerMessage(EventId = 750, Level = LogLevel.Warning, Message = "Script '{Script}' could not start: {Reason}")]
     private static partial void LogNotStarted(ILogger logger, string script, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Script '{Script}' timed out after {Seconds} s and was killed")]
+    [LoggerMessage(EventId = 751, Level = LogLevel.Warning, Message = "Script '{Script}' timed out after {Seconds} s and was killed")]
     private static partial void LogTimedOut(ILogger logger, string script, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Program}: {Line}")]
+    [LoggerMessage(EventId = 752, Level = LogLevel.Debug, Message = "{Program}: {Line}")]
     private static partial void LogScriptOutput(ILogger logger, string program, string line);
 }

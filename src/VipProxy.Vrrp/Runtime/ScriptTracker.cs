@@ -148,9 +148,9 @@ internal sealed partial class ScriptTracker : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "VRRP script {Script} is now {State}")]
+    [LoggerMessage(EventId = 730, Level = LogLevel.Information, Message = "VRRP script {Script} is now {State}")]
     private static partial void LogChanged(ILogger logger, string script, string state);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "VRRP script {Script} could not run")]
+    [LoggerMessage(EventId = 731, Level = LogLevel.Warning, Message = "VRRP script {Script} could not run")]
     private static partial void LogRunError(ILogger logger, Exception exception, string script);
 }

@@ -407,24 +407,24 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
             Timeout.InfiniteTimeSpan);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "({Instance}) {From} -> {To} (effective priority {Priority})")]
+    [LoggerMessage(EventId = 710, Level = LogLevel.Information, Message = "({Instance}) {From} -> {To} (effective priority {Priority})")]
     private static partial void LogTransition(ILogger logger, string instance, string from, string to, byte priority);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "({Instance}) advert from {Source} dropped: {Reason}")]
+    [LoggerMessage(EventId = 711, Level = LogLevel.Debug, Message = "({Instance}) advert from {Source} dropped: {Reason}")]
     private static partial void LogDropped(ILogger logger, string instance, IPAddress source, DropReason reason);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "({Instance}) advert from {Source} accepted with notes: {Notes}")]
+    [LoggerMessage(EventId = 712, Level = LogLevel.Debug, Message = "({Instance}) advert from {Source} accepted with notes: {Notes}")]
     private static partial void LogNotes(ILogger logger, string instance, IPAddress source, AdvertisementNotes notes);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "({Instance}) send to {Destination} failed: {Reason}")]
+    [LoggerMessage(EventId = 713, Level = LogLevel.Warning, Message = "({Instance}) send to {Destination} failed: {Reason}")]
     private static partial void LogSendFailed(ILogger logger, string instance, IPAddress destination, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "({Instance}) VIP {Address} {Verb}")]
+    [LoggerMessage(EventId = 714, Level = LogLevel.Information, Message = "({Instance}) VIP {Address} {Verb}")]
     private static partial void LogAddress(ILogger logger, string instance, string verb, string address);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "({Instance}) could not {Verb} VIP {Address}: {Reason}")]
+    [LoggerMessage(EventId = 715, Level = LogLevel.Error, Message = "({Instance}) could not {Verb} VIP {Address}: {Reason}")]
     private static partial void LogAddressFailed(ILogger logger, string instance, string verb, string address, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "({Instance}) VIP {Address}: no such interface")]
+    [LoggerMessage(EventId = 716, Level = LogLevel.Error, Message = "({Instance}) VIP {Address}: no such interface")]
     private static partial void LogNoInterface(ILogger logger, string instance, string address);
 }
