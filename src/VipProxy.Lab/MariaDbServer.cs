@@ -216,7 +216,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         CommandResult result = await CommandLine.RunAsync(InstallProgram,
             [
                 "--no-defaults", $"--datadir={DataDirectory}", "--user=root", "--auth-root-authentication-method=normal",
-                "--skip-test-db", "--skip-name-resolve", .. StorageOptions,
+                "--skip-test-db", "--skip-name-resolve", TmpDirOption, .. StorageOptions,
             ], StartTimeout).ConfigureAwait(false);
         if (!result.Succeeded)
         {
@@ -230,13 +230,17 @@ public sealed class MariaDbServer : IAsyncDisposable
     private static readonly string[] StorageOptions =
         ["--innodb-buffer-pool-size=16M", "--innodb-log-file-size=4M", "--innodb-data-file-path=ibdata1:4M:autoextend"];
 
+    // Each server's own temporary directory: two servers initialised at once in a shared /tmp collide on the
+    // names of their temporary tables (seen as ERROR 1051 on mysql.tmp_user_sys during mariadb-install-db).
+    private string TmpDirOption => $"--tmpdir={Directory}";
+
     private IServerProcess Launch()
     {
         string[] arguments =
         [
             "--no-defaults", $"--datadir={DataDirectory}", "--user=root",
             $"--bind-address={Address}", $"--port={Port}", $"--socket={SocketPath}", $"--pid-file={PidFile}",
-            "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF", "--skip-symbolic-links",
+            "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF", "--skip-symbolic-links", TmpDirOption,
             .. StorageOptions, .. _extraArguments,
         ];
         return _host is null
