@@ -19,5 +19,11 @@ var root = new RootCommand("VipProxy: a Layer-4 TCP load balancer with VRRP virt
     CheckCommand.Create(),
     RunCommand.Create(),
     StatusCommand.Create(),
+    DemoCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+
+// No process-termination handling from the command line library: on SIGINT/SIGTERM it would end the process two
+// seconds later whatever the command is doing. `run` drains connections for longer under the generic host's own
+// signal handling, and `demo` must finish tearing down its namespaces; each handles the signals itself.
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
+return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
