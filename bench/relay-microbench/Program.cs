@@ -4,6 +4,8 @@
 //
 //   dotnet run -c Release --project bench/relay-microbench -- [--gib N] [--rounds N] [--streams N] [--relays a,b]
 //   dotnet run -c Release --project bench/relay-microbench -- --idle 2000 [--rounds N]   (memory per idle connection)
+//   dotnet run -c Release --project bench/relay-microbench -- --pingpong 20000 [--conns 50] [--size 200] [--rounds N]
+//       (small request/response: proxy CPU µs per round trip; relays socketcopy, splice (hybrid), splice-pure)
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -29,8 +31,19 @@ RelayKind[] relays = Array.IndexOf(args, "--relays") is int at and >= 0 && at + 
     : [RelayKind.SocketCopy, RelayKind.Pipe, RelayKind.Splice];
 
 using Process load = StartLoadProcess();
-int sinkPort = int.Parse(load.StandardOutput.ReadLine()!.Split(' ')[1], CultureInfo.InvariantCulture);
+string[] sinkLine = load.StandardOutput.ReadLine()!.Split(' ');
+int sinkPort = int.Parse(sinkLine[1], CultureInfo.InvariantCulture);
+int echoPort = int.Parse(sinkLine[2], CultureInfo.InvariantCulture);
 string build = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "JIT" : "Native AOT";
+int pingPong = (int)Option(args, "--pingpong", 0);
+if (pingPong > 0)
+{
+    await PingPong.RunAsync(args, echoPort, pingPong, (int)Option(args, "--conns", 50), (int)Option(args, "--size", 200), rounds, build);
+    load.StandardInput.WriteLine("QUIT");
+    await load.WaitForExitAsync();
+    return 0;
+}
+
 if (idle > 0)
 {
     await IdleMemory.RunAsync(relays, sinkPort, idle, rounds, build);
@@ -284,7 +297,11 @@ internal static class LoadProcess
         sink.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         sink.Listen(4096); // idle-memory runs open thousands of connections at once
         _ = SinkLoopAsync(sink);
-        Console.WriteLine($"SINK {((IPEndPoint)sink.LocalEndPoint!).Port}");
+        using var echo = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        echo.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        echo.Listen(4096);
+        _ = EchoLoopAsync(echo);
+        Console.WriteLine($"SINK {((IPEndPoint)sink.LocalEndPoint!).Port} {((IPEndPoint)echo.LocalEndPoint!).Port}");
         var idle = new List<Socket>();
         while (Console.ReadLine() is { } line && line != "QUIT")
         {
@@ -316,6 +333,17 @@ internal static class LoadProcess
                 continue;
             }
 
+            if (parts[0] == "PINGPONG")
+            {
+                int proxyPort = int.Parse(parts[1], CultureInfo.InvariantCulture);
+                int conns = int.Parse(parts[2], CultureInfo.InvariantCulture);
+                int trips = int.Parse(parts[3], CultureInfo.InvariantCulture);
+                int size = int.Parse(parts[4], CultureInfo.InvariantCulture);
+                await Task.WhenAll(Enumerable.Range(0, conns).Select(_ => PingAsync(proxyPort, trips, size)));
+                Console.WriteLine("DONE");
+                continue;
+            }
+
             int port = int.Parse(parts[1], CultureInfo.InvariantCulture);
             long bytes = long.Parse(parts[2], CultureInfo.InvariantCulture);
             int streams = int.Parse(parts[3], CultureInfo.InvariantCulture);
@@ -340,6 +368,56 @@ internal static class LoadProcess
         await client.ReceiveAsync(buffer);
     }
 
+    private static async Task PingAsync(int port, int trips, int size)
+    {
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        var request = new byte[size];
+        var reply = new byte[size];
+        for (int trip = 0; trip < trips; trip++)
+        {
+            await client.SendAsync(request);
+            for (int got = 0; got < size;)
+            {
+                int read = await client.ReceiveAsync(reply.AsMemory(got));
+                if (read == 0)
+                {
+                    throw new InvalidOperationException("The proxy closed a ping-pong connection.");
+                }
+
+                got += read;
+            }
+        }
+
+        client.Shutdown(SocketShutdown.Send);
+        await client.ReceiveAsync(reply);
+    }
+
+    private static async Task EchoLoopAsync(Socket listener)
+    {
+        while (true)
+        {
+            Socket accepted = await listener.AcceptAsync();
+            accepted.NoDelay = true;
+            _ = EchoAsync(accepted);
+        }
+    }
+
+    private static async Task EchoAsync(Socket socket)
+    {
+        using (socket)
+        {
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer)) > 0)
+            {
+                await socket.SendAsync(buffer.AsMemory(0, read));
+            }
+
+            socket.Shutdown(SocketShutdown.Send);
+        }
+    }
+
     private static async Task SinkLoopAsync(Socket listener)
     {
         while (true)
@@ -359,6 +437,71 @@ internal static class LoadProcess
             }
 
             socket.Shutdown(SocketShutdown.Send);
+        }
+    }
+}
+
+/// <summary>
+/// Small request/response through the proxy: C connections each do N round trips of S bytes against an echo real
+/// server in the load process; the figure is this (proxy) process's CPU time per round trip. Variants: socketcopy,
+/// pipe, splice (the default hybrid: small reads copied, bulk spliced), splice-pure (copyThreshold 0: every byte
+/// spliced), interleaved per round.
+/// </summary>
+internal static class PingPong
+{
+    public static async Task RunAsync(string[] args, int echoPort, int trips, int conns, int size, int rounds, string build)
+    {
+        string[] variants = Array.IndexOf(args, "--relays") is int at and >= 0 && at + 1 < args.Length
+            ? args[at + 1].Split(',')
+            : ["socketcopy", "splice", "splice-pure"];
+        Console.WriteLine($"ping-pong ({build}): {conns} connections x {trips} round trips of {size} B, {rounds} interleaved rounds, {Environment.ProcessorCount} CPUs");
+        Console.WriteLine("relay         round   wall s   round trips/s   proxy CPU us/round trip");
+        var results = new List<(string Variant, double Rate, double CpuMicros)>();
+        for (int round = 0; round <= rounds; round++)
+        {
+            foreach (string variant in variants)
+            {
+                IRelay relay = variant switch
+                {
+                    "splice-pure" => new SpliceRelay(copyThreshold: 0),
+                    _ => RelayFactory.Create(Enum.Parse<RelayKind>(variant, ignoreCase: true)),
+                };
+                await using var runtime = new VirtualServerRuntime(Bench.Config(echoPort), ForwarderOptions.Default, relay: relay);
+                await runtime.StartAsync();
+                int roundTrips = round == 0 ? Math.Max(1, trips / 10) : trips; // round 0: warm-up
+                GC.Collect();
+                using var self = Process.GetCurrentProcess();
+                self.Refresh();
+                TimeSpan cpuBefore = self.TotalProcessorTime;
+                var wall = Stopwatch.StartNew();
+                LoadProcess.Command($"PINGPONG {runtime.LocalEndpoint!.Port} {conns} {roundTrips} {size}");
+                string reply = await LoadProcess.ReplyAsync();
+                wall.Stop();
+                self.Refresh();
+                if (!reply.StartsWith("DONE", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException("Load process failed: " + reply);
+                }
+
+                if (round == 0)
+                {
+                    continue;
+                }
+
+                double total = (double)conns * roundTrips;
+                double cpuMicros = (self.TotalProcessorTime - cpuBefore).TotalMicroseconds / total;
+                results.Add((variant, total / wall.Elapsed.TotalSeconds, cpuMicros));
+                Console.WriteLine($"{variant,-12} {round,6} {wall.Elapsed.TotalSeconds,8:F2} {total / wall.Elapsed.TotalSeconds,15:F0} {cpuMicros,25:F2}");
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("median        round trips/s   proxy CPU us/round trip");
+        foreach (var group in results.GroupBy(r => r.Variant))
+        {
+            double[] rates = [.. group.Select(r => r.Rate).Order()];
+            double[] cpu = [.. group.Select(r => r.CpuMicros).Order()];
+            Console.WriteLine($"{group.Key,-12} {rates[rates.Length / 2],15:F0} {cpu[cpu.Length / 2],25:F2}");
         }
     }
 }

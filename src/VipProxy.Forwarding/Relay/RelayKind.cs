@@ -10,8 +10,8 @@ public enum RelayKind
     /// For paths that inspect or write bytes (PROXY headers).</summary>
     Pipe,
 
-    /// <summary><see cref="SpliceRelay"/>: splice(2) socket → kernel pipe → socket, bytes never enter user
-    /// space. The default for plain forwarding (<see cref="RelayFactory.DefaultKind"/>): it measured about half the
+    /// <summary><see cref="SpliceRelay"/>: small messages copied (recv + send), bulk bursts spliced socket → kernel
+    /// pipe → socket, so bulk bytes never enter user space. The default for plain forwarding (<see cref="RelayFactory.DefaultKind"/>): it measured about half the
     /// CPU per GiB of the other two, with the same memory per idle connection (bench/results/relay-microbench.md).</summary>
     Splice,
 }

@@ -5,16 +5,24 @@ using Tmds.Linux;
 namespace VipProxy.Forwarding.Relay;
 
 /// <summary>
-/// The zero-copy data path: per direction, wait for readability with a zero-byte receive, then splice(2) socket →
-/// kernel pipe → socket until the source would block, so payload bytes never enter user space.
+/// The default data path, a hybrid: per direction, wait for readability with a zero-byte receive; small messages
+/// (a read that does not fill <see cref="DefaultCopyThreshold"/>) are copied with one recv and one send through a
+/// pooled buffer held only for that; bulk transfers (a read that fills it) switch the direction to splice(2) socket →
+/// kernel pipe → socket, so bulk payload never enters user space, until a burst is small again.
 /// </summary>
 /// <remarks>
-/// <para>Shape (the same loop as <see cref="SocketCopyRelay"/>, with a kernel pipe in place of the buffer):</para>
+/// <para>Why hybrid (bench/results/perf-experiments.md): for a small request/response message the splice path costs
+/// four syscalls per direction (zero-byte probe, splice in, splice out, splice to EAGAIN) plus a pipe rent/return;
+/// recv + send through a buffer costs three (zero-byte probe, recv, send). A short read or short splice goes straight
+/// back to the zero-byte receive, whose recv(0) is itself the drain probe (it succeeds at once while bytes or a FIN
+/// are pending; on EAGAIN .NET parks it in its edge-triggered epoll without losing the edge), so no extra EAGAIN read
+/// is spent. Bulk keeps splice's CPU per GiB.</para>
+/// <para>Splice mode (the same loop as <see cref="SocketCopyRelay"/>, with a kernel pipe in place of the buffer):</para>
 /// <list type="bullet">
 /// <item>Readiness: a zero-byte <see cref="Socket.ReceiveAsync(Memory{byte}, SocketFlags, CancellationToken)"/>
 /// parks in .NET's epoll without a buffer. The sockets are non-blocking (set before relaying), so a splice from an
 /// empty socket returns EAGAIN rather than blocking a thread. .NET's epoll is edge-triggered, so each wakeup splices
-/// until EAGAIN before waiting again.</item>
+/// until EAGAIN, or until a short splice hands the drain check to the next zero-byte receive.</item>
 /// <item>Transfer: splice(socket → pipe, up to the pipe's capacity), then splice(pipe → socket) until the pipe is
 /// empty, and only then read again: that is the backpressure, and it bounds a direction to one pipe of unsent
 /// data. Flags are SPLICE_F_MOVE|SPLICE_F_NONBLOCK, never SPLICE_F_MORE towards a socket (it corks small writes for
@@ -45,10 +53,15 @@ public sealed class SpliceRelay : IRelay
     /// only while data is in flight. 1 MiB is the unprivileged maximum (fs.pipe-max-size).</summary>
     public const int DefaultPipeSize = 256 * 1024;
 
+    /// <summary>Default <c>copyThreshold</c>: reads up to 16 KiB are copied (request/response traffic), larger
+    /// bursts are spliced.</summary>
+    public const int DefaultCopyThreshold = 16 * 1024;
+
     private const uint SpliceFlags = 1 /* SPLICE_F_MOVE */ | 2 /* SPLICE_F_NONBLOCK */;
 
     private readonly KernelPipePool _pipes;
     private readonly int _fallbackBufferSize;
+    private readonly int _copyThreshold;
     private long _fallbackBytes;
 
     /// <summary>Creates the relay.</summary>
@@ -56,12 +69,17 @@ public sealed class SpliceRelay : IRelay
     /// of pages).</param>
     /// <param name="fallbackBufferSize">Pooled buffer for the bytes moved through user space when the destination
     /// would block, or when no pipe can be created.</param>
-    public SpliceRelay(int pipeSize = DefaultPipeSize, int fallbackBufferSize = SocketCopyRelay.DefaultBufferSize)
+    /// <param name="copyThreshold">Reads up to this size are copied through a pooled buffer instead of spliced
+    /// (small request/response messages); a read that fills it switches the direction to splice until a burst is
+    /// small again. 0 splices everything.</param>
+    public SpliceRelay(int pipeSize = DefaultPipeSize, int fallbackBufferSize = SocketCopyRelay.DefaultBufferSize, int copyThreshold = DefaultCopyThreshold)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pipeSize, 4096);
         ArgumentOutOfRangeException.ThrowIfLessThan(fallbackBufferSize, 1024);
+        ArgumentOutOfRangeException.ThrowIfNegative(copyThreshold);
         PipeSize = pipeSize;
         _fallbackBufferSize = fallbackBufferSize;
+        _copyThreshold = copyThreshold;
         _pipes = KernelPipePool.ForSize(pipeSize);
     }
 
@@ -113,12 +131,37 @@ public sealed class SpliceRelay : IRelay
         KernelPipe pipe = default;
         bool hasPipe = false;
         int pending = 0;
+
+        // Small messages (request/response) are copied: recv + send is two syscalls, a pipe round trip is three
+        // (splice in, splice out, and the pipe rented and returned). A read that fills the small buffer means a bulk
+        // transfer: from then on the direction splices, until a wakeup's burst is small again.
+        int copyLimit = _copyThreshold;
+        bool bulk = copyLimit == 0;
         try
         {
             while (true)
             {
-                // Readiness wait without a buffer or a pipe: completes when data, FIN or an error is pending.
+                // Readiness wait without a buffer or a pipe: completes when data, FIN or an error is pending. It is
+                // also the drain probe: its recv(0) reports EAGAIN (and then parks in .NET's epoll, which never
+                // misses an edge for an operation it queued) or succeeds at once when bytes are still pending, so a
+                // short read does not need its own EAGAIN read before waiting.
                 await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                if (!bulk)
+                {
+                    int copied = await CopyOnceAsync(connection, direction, copyLimit).ConfigureAwait(false);
+                    if (copied < 0)
+                    {
+                        return;
+                    }
+
+                    if (copied < copyLimit)
+                    {
+                        continue; // a short read: most likely drained; the zero-byte wait probes
+                    }
+
+                    bulk = true; // a full read: more is pending; splice the rest of this burst
+                }
+
                 if (!_pipes.TryRent(out pipe))
                 {
                     if (!await CopyBurstAsync(connection, direction).ConfigureAwait(false))
@@ -130,6 +173,7 @@ public sealed class SpliceRelay : IRelay
                 }
 
                 hasPipe = true;
+                long burst = 0;
                 while (true)
                 {
                     long read = Splice(sourceHandle, toSocket: false, pipe.WriteFd, pipe.Capacity, out int errno);
@@ -156,6 +200,7 @@ public sealed class SpliceRelay : IRelay
                     }
 
                     connection.Received(direction, (int)read);
+                    burst += read;
                     pending = (int)read;
                     while (pending > 0)
                     {
@@ -186,11 +231,20 @@ public sealed class SpliceRelay : IRelay
                             return;
                         }
                     }
+
+                    if (copyLimit > 0 && read < pipe.Capacity / 2)
+                    {
+                        break; // a short splice: most likely drained; the zero-byte wait probes
+                    }
                 }
 
-                // Source drained and pipe empty: the pipe goes back, so an idle direction holds no descriptors.
+                // Pipe empty: it goes back, so an idle direction holds no descriptors.
                 hasPipe = false;
                 _pipes.Return(pipe);
+                if (copyLimit > 0 && burst < copyLimit)
+                {
+                    bulk = false; // the transfer became small messages again
+                }
             }
         }
         catch (SocketException error)
@@ -215,6 +269,44 @@ public sealed class SpliceRelay : IRelay
                     pipe.Close(); // still holds bytes that will never be sent
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// One plain read of at most <paramref name="limit"/> bytes into a pooled buffer, sent on before returning (the
+    /// buffer is held only for that). Returns the bytes moved (0 when the wakeup was spurious), or -1 when the
+    /// direction ended (FIN passed on or failure recorded).
+    /// </summary>
+    private static async ValueTask<int> CopyOnceAsync(ProxiedConnection connection, RelayDirection direction, int limit)
+    {
+        Socket source = connection.SourceOf(direction);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(limit);
+        try
+        {
+            int read = source.Receive(buffer.AsSpan(0, limit), SocketFlags.None, out SocketError error);
+            if (error == SocketError.WouldBlock)
+            {
+                return 0;
+            }
+
+            if (error != SocketError.Success)
+            {
+                connection.Fail(ProxiedConnection.SourceSideOf(direction), error);
+                return -1;
+            }
+
+            if (read == 0)
+            {
+                connection.EndOfStream(direction);
+                return -1;
+            }
+
+            connection.Received(direction, read);
+            return await SendAllAsync(connection, direction, buffer, read).ConfigureAwait(false) ? read : -1;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

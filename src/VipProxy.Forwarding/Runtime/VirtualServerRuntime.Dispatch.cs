@@ -21,8 +21,9 @@ public sealed partial class VirtualServerRuntime
 
     private async Task HandleAsync(Socket client)
     {
-        // Leave the accept loop at once, so one slow dispatch cannot delay the next accept.
-        await Task.Yield();
+        // Runs inline on the accept loop's thread up to the first await (the connect, which returns EINPROGRESS at
+        // once): admission, scheduling and socket creation are microseconds, while hopping to the thread pool per
+        // connection cost a queue, a worker wake-up and a context switch (measured: bench/results/perf-experiments.md).
         var connection = new ProxiedConnection(Interlocked.Increment(ref _nextConnectionId), client);
         _connections.TryAdd(connection.Id, connection);
         bool admitted = false;

@@ -21,7 +21,7 @@ public class SpliceRelayTests
         var log = new CapturingLogger();
         await using var runtime = new VirtualServerRuntime(
             TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin, [TestConfigs.Real(server.Endpoint)]),
-            logger: log, relay: new SpliceRelay(pipeSize));
+            logger: log, relay: new SpliceRelay(pipeSize, copyThreshold: 0));
         await runtime.StartAsync();
 
         var clients = new List<Socket>();
@@ -50,6 +50,66 @@ public class SpliceRelayTests
         await TestClient.EventuallyAsync(() => log.Finished.Count == 4);
         Assert.All(log.Finished, finished => Assert.Equal(CloseReason.ClientClosed, finished.Reason));
         Assert.Equal(pool.Created, pool.IdleCount);
+    }
+
+    [Fact]
+    public async Task Small_messages_are_copied_without_a_pipe_and_bulk_bursts_are_spliced()
+    {
+        // A pipe size no other test uses, so this pool is this test's alone.
+        const int pipeSize = 28 * 1024;
+        KernelPipePool pool = KernelPipePool.ForSize(pipeSize);
+        await using var server = LoopbackServer.IdEcho("A");
+        var log = new CapturingLogger();
+        await using var runtime = new VirtualServerRuntime(
+            TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin, [TestConfigs.Real(server.Endpoint)]),
+            logger: log, relay: new SpliceRelay(pipeSize, copyThreshold: 4096));
+        await runtime.StartAsync();
+
+        using Socket client = await TestClient.ConnectAsync(runtime.Address());
+        Assert.Equal("A", await TestClient.ReadLineAsync(client));
+        for (int round = 0; round < 20; round++)
+        {
+            Assert.Equal($"small {round}", await TestClient.EchoAsync(client, $"small {round}"));
+        }
+
+        // Request/response traffic below the copy threshold never needed a pipe.
+        Assert.Equal(0, pool.Created);
+
+        // A bulk burst: reads fill the small buffer, so the direction switches to splice; byte-exact both ways.
+        byte[] bulk = System.Security.Cryptography.RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
+        var echoed = new byte[bulk.Length];
+        Task receive = Task.Run(async () =>
+        {
+            int offset = 0;
+            while (offset < echoed.Length)
+            {
+                int read = await client.ReceiveAsync(echoed.AsMemory(offset));
+                Assert.NotEqual(0, read);
+                offset += read;
+            }
+        });
+        int sent = 0;
+        while (sent < bulk.Length)
+        {
+            sent += await client.SendAsync(bulk.AsMemory(sent, Math.Min(64 * 1024, bulk.Length - sent)));
+        }
+
+        await receive.WaitAsync(TestClient.Deadline);
+        Assert.Equal(bulk, echoed);
+        Assert.InRange(pool.Created, 1, 2);
+
+        // Back to small messages: they still flow, and the pipes went back to the pool.
+        for (int round = 0; round < 5; round++)
+        {
+            Assert.Equal($"again {round}", await TestClient.EchoAsync(client, $"again {round}"));
+        }
+
+        await TestClient.EventuallyAsync(() => pool.IdleCount == pool.Created);
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Null(await TestClient.ReadLineAsync(client));
+        await TestClient.EventuallyAsync(() => log.Finished.Count == 1);
+        Assert.Equal(CloseReason.ClientClosed, Assert.Single(log.Finished).Reason);
+        Assert.Equal(bulk.Length + (10L * 8) + (10 * 9) + (5 * 8), log.Finished.Single().BytesFromClient);
     }
 
     [Fact]
