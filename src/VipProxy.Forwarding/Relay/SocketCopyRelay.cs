@@ -41,32 +41,7 @@ public sealed class SocketCopyRelay : IRelay
     public string Name => "socket-copy";
 
     /// <inheritdoc />
-    public Task RunAsync(ProxiedConnection connection)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        Socket client = connection.Client;
-        Socket server = connection.RealServer ?? throw new InvalidOperationException("Not connected.");
-        try
-        {
-            // Non-blocking from the managed view too, so the synchronous Receive below returns WouldBlock instead of
-            // parking the thread. Async operations are unaffected.
-            client.Blocking = false;
-            server.Blocking = false;
-        }
-        catch (ObjectDisposedException)
-        {
-            return Task.CompletedTask;
-        }
-        catch (SocketException error)
-        {
-            connection.Fail(ConnectionSide.Client, error.SocketErrorCode);
-            return Task.CompletedTask;
-        }
-
-        return Task.WhenAll(
-            PumpAsync(connection, RelayDirection.ClientToServer),
-            PumpAsync(connection, RelayDirection.ServerToClient));
-    }
+    public Task RunAsync(ProxiedConnection connection) => NonBlockingPumps.RunAsync(connection, PumpAsync);
 
     private async Task PumpAsync(ProxiedConnection connection, RelayDirection direction)
     {

@@ -94,31 +94,7 @@ public sealed class SpliceRelay : IRelay
     public long FallbackBytes => Interlocked.Read(ref _fallbackBytes);
 
     /// <inheritdoc />
-    public Task RunAsync(ProxiedConnection connection)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        Socket client = connection.Client;
-        Socket server = connection.RealServer ?? throw new InvalidOperationException("Not connected.");
-        try
-        {
-            // O_NONBLOCK on both descriptors: splice then returns EAGAIN instead of blocking a thread.
-            client.Blocking = false;
-            server.Blocking = false;
-        }
-        catch (ObjectDisposedException)
-        {
-            return Task.CompletedTask;
-        }
-        catch (SocketException error)
-        {
-            connection.Fail(ConnectionSide.Client, error.SocketErrorCode);
-            return Task.CompletedTask;
-        }
-
-        return Task.WhenAll(
-            PumpAsync(connection, RelayDirection.ClientToServer),
-            PumpAsync(connection, RelayDirection.ServerToClient));
-    }
+    public Task RunAsync(ProxiedConnection connection) => NonBlockingPumps.RunAsync(connection, PumpAsync);
 
     private async Task PumpAsync(ProxiedConnection connection, RelayDirection direction)
     {
