@@ -124,6 +124,7 @@ public sealed partial class HealthPlane : IAsyncDisposable
 
     private void OnHealthChanged(IPEndPoint virtualServer, RealServerHealthChangedEventArgs change)
     {
+        LogRealServer(_logger, change.Status.Endpoint, virtualServer, change.Status.IsUp, change.Result.Reason);
         _forwarding.Find(virtualServer)?.SetRealServerUp(change.Status.Endpoint, change.Status.IsUp);
     }
 
@@ -146,6 +147,12 @@ public sealed partial class HealthPlane : IAsyncDisposable
             await monitor.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "real_server {RealServer} of {VirtualServer} is now {Up}: {Reason}")]
+    private static partial void LogRealServerCore(ILogger logger, IPEndPoint realServer, IPEndPoint virtualServer, string up, string reason);
+
+    private static void LogRealServer(ILogger logger, IPEndPoint realServer, IPEndPoint virtualServer, bool up, string reason) =>
+        LogRealServerCore(logger, realServer, virtualServer, up ? "UP" : "DOWN", reason);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "virtual_server {VirtualServer} quorum {HasQuorum} (live weight {LiveWeight})")]
     private static partial void LogQuorum(ILogger logger, IPEndPoint virtualServer, bool hasQuorum, long liveWeight);
