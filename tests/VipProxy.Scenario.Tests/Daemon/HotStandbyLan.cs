@@ -278,6 +278,24 @@ internal sealed class HotStandbyLan : IAsyncDisposable
 
     // ---- MySQL client ----
 
+    /// <summary>
+    /// Queries until one is answered or <paramref name="within"/> passes. A VIP that has just appeared on the new
+    /// master is not yet reachable: the client's ARP entry follows only once the gratuitous ARP arrives, and a
+    /// session opened before that goes to the old master's MAC.
+    /// </summary>
+    public static async Task<QueryOutcome> QueryUntilAnsweredAsync(Forwarding.NamespaceThread client, Stopwatch clock, TimeSpan within)
+    {
+        var deadline = clock.Elapsed + within;
+        while (true)
+        {
+            QueryOutcome outcome = await client.RunAsync(() => QueryOnce(clock));
+            if (outcome.Succeeded || clock.Elapsed >= deadline)
+            {
+                return outcome;
+            }
+        }
+    }
+
     /// <summary>One MySqlConnector session through VIP:8066 (run it on a client-host thread): the server id, or the error.</summary>
     public static QueryOutcome QueryOnce(Stopwatch clock)
     {
