@@ -158,7 +158,7 @@ internal static class Bench
     /// <summary>One virtual server on loopback port 0 with the load process's sink as its only real server.</summary>
     public static VirtualServer Config(int sinkPort) => new(
         new IPEndPoint(IPAddress.Loopback, 0), TimeSpan.FromSeconds(60), SchedulingAlgorithm.RoundRobin, null,
-        IPAddress.Broadcast, null, false, false, 1, 0, null, null, false, false, null, TimeSpan.FromSeconds(5), null,
+        IPAddress.Broadcast, null, false, false, 1, 0, null, null, false, false, null, TimeSpan.FromSeconds(5), null, false, null, null,
         ValueList.From([new VipProxy.Config.Model.RealServer(
             new IPEndPoint(IPAddress.Loopback, sinkPort), 1, false, null, null, null, ValueList<HealthCheck>.Empty)]));
 }

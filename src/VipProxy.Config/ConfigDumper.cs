@@ -158,6 +158,9 @@ public static class ConfigDumper
         w.LineIf(v.MaxConnections is not null, $"maxconn {v.MaxConnections}");
         w.Line($"proxy_connect_timeout {Seconds(v.ProxyConnectTimeout)}");
         w.LineIf(v.IdleTimeout is not null, $"idle_timeout {Seconds(v.IdleTimeout ?? TimeSpan.Zero)}");
+        w.LineIf(v.Transparent, "transparent");
+        w.LineIf(v.MaxConnectionsPerSource is not null, $"maxconn_per_source {v.MaxConnectionsPerSource}");
+        w.LineIf(v.ConnectionRatePerSource is not null, $"conn_rate_per_source {v.ConnectionRatePerSource?.Connections} {Seconds(v.ConnectionRatePerSource?.Period ?? TimeSpan.Zero)}");
         foreach (RealServer r in v.RealServers)
         {
             DumpRealServer(w, r);
@@ -173,6 +176,9 @@ public static class ConfigDumper
         DumpScriptLine(w, "notify_up", r.NotifyUp);
         DumpScriptLine(w, "notify_down", r.NotifyDown);
         w.LineIf(r.MaxConnections is not null, $"maxconn {r.MaxConnections}");
+        w.LineIf(r.SendProxy == ProxyProtocolVersion.V1, "send_proxy");
+        w.LineIf(r.SendProxy == ProxyProtocolVersion.V2, "send_proxy_v2");
+        w.LineIf(r.CheckSendProxy, "check_send_proxy");
         foreach (HealthCheck check in r.Checkers)
         {
             DumpCheck(w, check);

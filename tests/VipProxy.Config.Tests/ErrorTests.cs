@@ -125,6 +125,8 @@ public class ErrorTests
     [InlineData("vrrp_script chk {\n interval 2\n}", "vrrp_script chk has no 'script'")]
     [InlineData("virtual_server 198.18.0.1 80 {\n real_server 198.18.1.1 80 {\n  HTTP_GET {\n  }\n }\n}", "HTTP_GET has no 'url")]
     [InlineData("virtual_server 198.18.0.1 80 {\n real_server 198.18.1.1 80 {\n  MISC_CHECK {\n  }\n }\n}", "MISC_CHECK has no 'misc_path")]
+    [InlineData("virtual_server 198.18.0.1 80 {\n real_server 198.18.1.1 80 {\n  check_send_proxy\n }\n}", "has 'check_send_proxy' but no 'send_proxy' or 'send_proxy_v2'")]
+    [InlineData("virtual_server 198.18.0.1 80 {\n conn_rate_per_source 10\n}", "conn_rate_per_source CONNECTIONS SECONDS")]
     public void Missing_required_keywords(string text, string message) =>
         Assert.Contains(Errors(text), e => e.Contains(message, StringComparison.Ordinal));
 

@@ -147,6 +147,11 @@ public class KeywordTests
         { "maxconn 1000", v => v.MaxConnections, 1000 },
         { "proxy_connect_timeout 2.5", v => v.ProxyConnectTimeout, TimeSpan.FromSeconds(2.5) },
         { "idle_timeout 3600", v => v.IdleTimeout, TimeSpan.FromHours(1) },
+        { "", v => (v.Transparent, v.MaxConnectionsPerSource, v.ConnectionRatePerSource), (false, (int?)null, (ConnectionRateLimit?)null) },
+        { "transparent", v => v.Transparent, true },
+        { "maxconn_per_source 20", v => v.MaxConnectionsPerSource, 20 },
+        { "conn_rate_per_source 100 10", v => v.ConnectionRatePerSource, new ConnectionRateLimit(100, TimeSpan.FromSeconds(10)) },
+        { "conn_rate_per_source 5 0.5", v => v.ConnectionRatePerSource, new ConnectionRateLimit(5, TimeSpan.FromMilliseconds(500)) },
     };
 
     [Theory]
@@ -186,6 +191,10 @@ public class KeywordTests
             true
         },
         { "TCP_CHECK {\n}\nMYSQL_CHECK {\n user u\n password p\n}", r => r.Checkers.Select(c => c.Keyword).ToArray(), new[] { "TCP_CHECK", "MYSQL_CHECK" } },
+        { "", r => (r.SendProxy, r.CheckSendProxy), (ProxyProtocolVersion.None, false) },
+        { "send_proxy", r => r.SendProxy, ProxyProtocolVersion.V1 },
+        { "send_proxy_v2", r => r.SendProxy, ProxyProtocolVersion.V2 },
+        { "send_proxy_v2\ncheck_send_proxy", r => (r.SendProxy, r.CheckSendProxy), (ProxyProtocolVersion.V2, true) },
     };
 
     [Theory]
@@ -204,4 +213,13 @@ public class KeywordTests
     [Fact]
     public void Virtual_server_inhibit_on_failure_is_the_real_server_default() =>
         Assert.True(VirtualServer("inhibit_on_failure\nreal_server 198.18.1.1 3306 {\n}").RealServers.Single().InhibitOnFailure);
+
+    [Fact]
+    public void Virtual_server_send_proxy_is_the_real_server_default_and_a_real_server_may_override_it()
+    {
+        VirtualServer vs = VirtualServer("send_proxy_v2\ncheck_send_proxy\nreal_server 198.18.1.1 3306 {\n}\nreal_server 198.18.1.2 3306 {\n send_proxy\n}");
+        Assert.Equal(
+            [(ProxyProtocolVersion.V2, true), (ProxyProtocolVersion.V1, true)],
+            vs.RealServers.Select(r => (r.SendProxy, r.CheckSendProxy)).ToArray());
+    }
 }

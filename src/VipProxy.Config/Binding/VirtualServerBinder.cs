@@ -29,6 +29,11 @@ internal static class VirtualServerBinder
         public int? MaxConnections;
         public TimeSpan ProxyConnectTimeout = TimeSpan.FromSeconds(5);
         public TimeSpan? IdleTimeout;
+        public bool Transparent;
+        public int? MaxConnectionsPerSource;
+        public ConnectionRateLimit? ConnectionRatePerSource;
+        public ProxyProtocolVersion SendProxy;
+        public bool CheckSendProxy;
         public List<RealServerBuilder> RealServers = [];
 
         public VirtualServer? Build(BindContext context)
@@ -69,7 +74,8 @@ internal static class VirtualServerBinder
             return new VirtualServer(
                 Endpoint, timing.DelayLoop!.Value, Algorithm, PersistenceTimeout, PersistenceGranularity, SorryServer,
                 SorryServerInhibit, InhibitOnFailure, Quorum, Hysteresis, QuorumUp, QuorumDown, Alpha, Omega,
-                MaxConnections, ProxyConnectTimeout, IdleTimeout, new(realServers));
+                MaxConnections, ProxyConnectTimeout, IdleTimeout, Transparent, MaxConnectionsPerSource, ConnectionRatePerSource,
+                new(realServers));
         }
 
         public string Describe() => Endpoint is null ? "" : $"{Endpoint.Address} {Endpoint.Port}";
@@ -85,6 +91,8 @@ internal static class VirtualServerBinder
         public ScriptCommand? NotifyUp, NotifyDown;
         public int? MaxConnections;
         public string? VirtualHost;
+        public ProxyProtocolVersion? SendProxy;
+        public bool? CheckSendProxy;
         public List<CheckerBinder.Builder> Checkers = [];
 
         public RealServer? Build(Builder virtualServer, CheckTiming inherited, BindContext context)
@@ -102,7 +110,17 @@ internal static class VirtualServerBinder
                     checkers.Add(built);
                 }
             }
-            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers));
+            ProxyProtocolVersion sendProxy = SendProxy ?? virtualServer.SendProxy;
+            bool checkSendProxy = CheckSendProxy ?? virtualServer.CheckSendProxy;
+            if (checkSendProxy && sendProxy == ProxyProtocolVersion.None)
+            {
+                context.Error(Location, $"real_server {Endpoint.Address} {Endpoint.Port} has 'check_send_proxy' but no 'send_proxy' or 'send_proxy_v2': the checks would not know which header to send");
+            }
+            if (virtualServer.Transparent && sendProxy != ProxyProtocolVersion.None)
+            {
+                context.Warning(Location, $"real_server {Endpoint.Address} {Endpoint.Port} gets both 'transparent' and a PROXY header: the server already sees the client's address; keep one of the two");
+            }
+            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy);
         }
     }
 
@@ -138,6 +156,12 @@ internal static class VirtualServerBinder
             { "maxconn", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnections = v; } } },
             { "proxy_connect_timeout", (b, s, c) => { if (c.Arguments(s, 1, 1, "proxy_connect_timeout SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0.001, 3600, out var v)) { b.ProxyConnectTimeout = v; } } },
             { "idle_timeout", (b, s, c) => { if (c.Arguments(s, 1, 1, "idle_timeout SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0.001, 31_536_000, out var v)) { b.IdleTimeout = v; } } },
+            { "transparent", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Transparent = true; } } },
+            { "maxconn_per_source", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn_per_source N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnectionsPerSource = v; } } },
+            { "conn_rate_per_source", BindConnectionRate },
+            { "send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V1; } } },
+            { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
+            { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
             { "real_server", BindRealServer, BlockUse.Required, true },
         };
         CheckTiming.AddTo(table, b => b.Timing);
@@ -240,6 +264,16 @@ internal static class VirtualServerBinder
         builder.PersistenceGranularity = mask;
     }
 
+    private static void BindConnectionRate(Builder builder, Statement statement, BindContext context)
+    {
+        if (context.Arguments(statement, 2, 2, "conn_rate_per_source CONNECTIONS SECONDS")
+            && context.Integer(statement.Arguments[0], statement.Name, 1, 10_000_000, out int connections)
+            && context.Seconds(statement.Arguments[1], statement.Name, 0.001, 86_400, out TimeSpan period))
+        {
+            builder.ConnectionRatePerSource = new ConnectionRateLimit(connections, period);
+        }
+    }
+
     private static void BindSorryServer(Builder builder, Statement statement, BindContext context)
     {
         if (context.Arguments(statement, 2, 2, "sorry_server IP PORT") && context.Endpoint(statement, 0, out IPEndPoint endpoint))
@@ -261,6 +295,9 @@ internal static class VirtualServerBinder
             { "uthreshold", (b, s, c) => { if (c.Arguments(s, 1, 1, "uthreshold N") && c.Integer(s.Arguments[0], s.Name, 0, 10_000_000, out int v)) { b.MaxConnections = v == 0 ? null : v; } } },
             { "maxconn", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnections = v; } } },
             { "virtualhost", (b, s, c) => { if (c.Arguments(s, 1, 1, "virtualhost NAME")) { b.VirtualHost = s.Arguments[0].Text; } } },
+            { "send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V1; } } },
+            { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
+            { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
         };
         foreach (string checker in new[] { "TCP_CHECK", "HTTP_GET", "MISC_CHECK", "MYSQL_CHECK" })
         {

@@ -20,6 +20,9 @@ namespace VipProxy.Config.Model;
 /// <param name="MaxConnections">VipProxy <c>maxconn N</c>: at most N concurrent client connections; beyond it a new client is closed at once. Default: unlimited.</param>
 /// <param name="ProxyConnectTimeout">VipProxy <c>proxy_connect_timeout SECS</c>: limit for the forwarder's connect to a real server, independent of the checkers. Default 5 s.</param>
 /// <param name="IdleTimeout">VipProxy <c>idle_timeout SECS</c>: close a proxied connection when neither side has sent anything this long. Default: never.</param>
+/// <param name="Transparent">VipProxy <c>transparent</c>: connect to real servers from the client's own address (IP_TRANSPARENT), as LVS-NAT does; replies must route back through this host.</param>
+/// <param name="MaxConnectionsPerSource">VipProxy <c>maxconn_per_source N</c>: at most N concurrent connections from one client IP. Default: unlimited.</param>
+/// <param name="ConnectionRatePerSource">VipProxy <c>conn_rate_per_source N SECS</c>: at most N new connections from one client IP in any SECS seconds. Default: unlimited.</param>
 public sealed record VirtualServer(
     IPEndPoint Endpoint,
     TimeSpan DelayLoop,
@@ -38,6 +41,9 @@ public sealed record VirtualServer(
     int? MaxConnections,
     TimeSpan ProxyConnectTimeout,
     TimeSpan? IdleTimeout,
+    bool Transparent,
+    int? MaxConnectionsPerSource,
+    ConnectionRateLimit? ConnectionRatePerSource,
     ValueList<RealServer> RealServers)
 {
     /// <summary>keepalived's value for a bare <c>persistence_timeout</c>.</summary>
@@ -51,6 +57,8 @@ public sealed record VirtualServer(
 /// <param name="NotifyDown"><c>notify_down "CMD"</c>: run when the server goes down.</param>
 /// <param name="MaxConnections"><c>uthreshold N</c> or VipProxy <c>maxconn N</c>: no new connections while this many are open. Default: unlimited.</param>
 /// <param name="Checkers">The health checkers; the server is up only while all of them pass. None: always up.</param>
+/// <param name="SendProxy">VipProxy <c>send_proxy</c> / <c>send_proxy_v2</c> (HAProxy's send-proxy, send-proxy-v2): start each forwarded connection with a PROXY protocol header naming the client. Set on the real_server or inherited from the virtual_server.</param>
+/// <param name="CheckSendProxy">VipProxy <c>check_send_proxy</c> (HAProxy's check-send-proxy): health checks also start with the PROXY header. Off by default so real servers that only accept PROXY from the forwarder still see plain checks only when they ask for them.</param>
 public sealed record RealServer(
     IPEndPoint Endpoint,
     int Weight,
@@ -58,4 +66,20 @@ public sealed record RealServer(
     ScriptCommand? NotifyUp,
     ScriptCommand? NotifyDown,
     int? MaxConnections,
-    ValueList<HealthCheck> Checkers);
+    ValueList<HealthCheck> Checkers,
+    ProxyProtocolVersion SendProxy = ProxyProtocolVersion.None,
+    bool CheckSendProxy = false);
+
+/// <summary>Which PROXY protocol header (haproxy.org/download/2.6/doc/proxy-protocol.txt) a real server expects.</summary>
+public enum ProxyProtocolVersion
+{
+    /// <summary>No header: the real server sees the forwarder's address.</summary>
+    None = 0,
+    /// <summary>Version 1, the human-readable line <c>PROXY TCP4 src dst sport dport\r\n</c>.</summary>
+    V1 = 1,
+    /// <summary>Version 2, the binary header with the 12-byte signature.</summary>
+    V2 = 2,
+}
+
+/// <summary>At most <paramref name="Connections"/> new connections in any <paramref name="Period"/>.</summary>
+public sealed record ConnectionRateLimit(int Connections, TimeSpan Period);

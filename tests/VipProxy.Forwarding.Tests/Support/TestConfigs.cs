@@ -38,6 +38,9 @@ internal static class TestConfigs
             maxConnections,
             connectTimeout ?? TimeSpan.FromSeconds(5),
             idleTimeout,
+            false,
+            null,
+            null,
             ValueList.From(realServers));
 
     /// <summary>A loopback port that nothing listens on (bound, read, released).</summary>

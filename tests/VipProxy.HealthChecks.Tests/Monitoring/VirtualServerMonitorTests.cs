@@ -25,7 +25,7 @@ public sealed class VirtualServerMonitorTests(ITestOutputHelper output) : IDispo
         ScriptCommand? quorumUp = null, ScriptCommand? quorumDown = null) =>
         new(new IPEndPoint(IPAddress.Parse("192.0.2.10"), 8066), TimeSpan.FromSeconds(1), SchedulingAlgorithm.WeightedLeastConnection, null,
             IPAddress.Broadcast, null, false, false, quorum, hysteresis, quorumUp, quorumDown, Alpha: false, Omega: false,
-            null, TimeSpan.FromSeconds(5), null, new(realServers));
+            null, TimeSpan.FromSeconds(5), null, false, null, null, new(realServers));
 
     private static RealServer Real(int port, int weight, params HealthCheck[] checks) =>
         new(new IPEndPoint(IPAddress.Loopback, port), weight, false, null, null, null, new(checks));
