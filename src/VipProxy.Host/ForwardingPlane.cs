@@ -94,6 +94,30 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// For <see cref="HandoverMode.AfterDrain"/>: waits, while every listener keeps accepting, until the connections
+    /// open now have all ended or <paramref name="timeout"/> passed. Connections accepted meanwhile are not waited
+    /// for, or a busy service would never hand over.
+    /// </summary>
+    /// <returns>How many of the connections open at the call are still open.</returns>
+    public async Task<int> WaitForOpenConnectionsAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        (VirtualServerRuntime Runtime, long[] Ids)[] open = [.. Runtimes.Select(r => (r, r.OpenConnectionIds()))];
+        long started = _timeProvider.GetTimestamp();
+        while (true)
+        {
+            int left = open.Sum(o => o.Ids.Count(o.Runtime.IsOpen));
+            if (left == 0 || _timeProvider.GetElapsedTime(started) >= timeout || cancellationToken.IsCancellationRequested)
+            {
+                return left;
+            }
+            // A shutdown path: polling every 50 ms costs nothing and needs no hook in the per-connection code.
+            await Task.Delay(DrainPollInterval, _timeProvider, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly TimeSpan DrainPollInterval = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Shutdown, step one: no new clients anywhere.</summary>
     public async Task StopAcceptingAsync()
     {

@@ -15,8 +15,10 @@ namespace VipProxy.Host;
 
 /// <summary>
 /// One node: the file's VRRP instances, the control socket, and SIGHUP reload. Start order puts listeners
-/// before VRRP so that a node which becomes master can serve at once; stop order hands the VIP over first
-/// (priority 0) and only then stops accepting and drains, so clients move to the new master quickly.
+/// before VRRP so that a node which becomes master can serve at once. Stop order depends on
+/// <see cref="HandoverMode"/>: by default the VIP is handed over first (priority 0) and only then accepting stops
+/// and connections drain, so clients move to the new master quickly; with <see cref="HandoverMode.AfterDrain"/> the
+/// node first waits, still serving, for the connections open at SIGTERM to end.
 /// </summary>
 public sealed partial class NodeService : IHostedService, IAsyncDisposable
 {
@@ -76,9 +78,22 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        LogStopping(_logger);
+        LogStopping(_logger, _options.Handover);
         _hangup?.Dispose();
         _hangup = null;
+        TimeSpan drainLeft = _options.DrainTimeout;
+        if (_options.Handover == HandoverMode.AfterDrain && _forwarding is not null)
+        {
+            long waitStarted = _timeProvider.GetTimestamp();
+            int open = await _forwarding.WaitForOpenConnectionsAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+            TimeSpan waited = _timeProvider.GetElapsedTime(waitStarted);
+            LogDrainedBeforeHandover(_logger, open, waited.TotalMilliseconds);
+            drainLeft = _options.DrainTimeout - waited;
+            if (drainLeft < TimeSpan.Zero)
+            {
+                drainLeft = TimeSpan.Zero;
+            }
+        }
         if (_vrrp is not null)
         {
             await _vrrp.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -91,7 +106,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
         if (_forwarding is not null)
         {
             await _forwarding.StopAcceptingAsync().ConfigureAwait(false);
-            bool drained = await _forwarding.DrainAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+            bool drained = await _forwarding.DrainAsync(drainLeft, cancellationToken).ConfigureAwait(false);
             LogDrained(_logger, drained);
             await _forwarding.DisposeAsync().ConfigureAwait(false);
             _forwarding = null;
@@ -230,11 +245,14 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "started from {File}: {Instances} vrrp_instance, {VirtualServers} virtual_server")]
     private static partial void LogStarted(ILogger logger, string file, int instances, int virtualServers);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "stopping: handing over VIPs, then draining connections")]
-    private static partial void LogStopping(ILogger logger);
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "stopping (handover {Handover}): handing over VIPs and draining connections")]
+    private static partial void LogStopping(ILogger logger, HandoverMode handover);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "stopped")]
     private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "handover after drain: {Open} of the connections open at SIGTERM still open after {WaitedMs:F0} ms; handing over VIPs now")]
+    private static partial void LogDrainedBeforeHandover(ILogger logger, int open, double waitedMs);
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "connections drained: {Drained} (false: the rest were closed at the drain timeout)")]
     private static partial void LogDrained(ILogger logger, bool drained);

@@ -47,10 +47,10 @@ internal static class Vrrp
         new[] { "/usr/sbin/keepalived", "/sbin/keepalived", "/usr/bin/keepalived" }.FirstOrDefault(File.Exists) ?? "keepalived";
 
     /// <summary><c>dotnet vipproxy.dll run -f FILE --socket PATH</c> inside <paramref name="host"/>.</summary>
-    public static LanProcess StartVipProxy(LanHost host, ScenarioFiles files, string config)
+    public static LanProcess StartVipProxy(LanHost host, ScenarioFiles files, string config, params string[] extraArguments)
     {
         var path = files.Write($"{host.Name}-vipproxy.conf", config);
-        return host.Start(DotNet, VipProxyDll, "run", "-f", path, "--socket", files.PathOf($"{host.Name}.sock"));
+        return host.Start(DotNet, [VipProxyDll, "run", "-f", path, "--socket", files.PathOf($"{host.Name}.sock"), .. extraArguments]);
     }
 
     /// <summary>The control socket that <see cref="StartVipProxy"/> gives the daemon of <paramref name="host"/>.</summary>

@@ -119,6 +119,12 @@ public sealed partial class VirtualServerRuntime : IAsyncDisposable
     /// <summary>Stops accepting new clients; established connections continue untouched.</summary>
     public Task StopAcceptingAsync() => _listener.StopAsync();
 
+    /// <summary>The ids of the connections open now, for a caller that waits for exactly these to end.</summary>
+    public long[] OpenConnectionIds() => [.. _connections.Keys];
+
+    /// <summary>Whether the connection with this id is still open.</summary>
+    public bool IsOpen(long connectionId) => _connections.ContainsKey(connectionId);
+
     /// <summary>
     /// Stops accepting and waits up to <paramref name="timeout"/> for every connection to end by itself; then closes
     /// the remaining ones (close reason <see cref="CloseReason.Shutdown"/>) and waits for them to finish.

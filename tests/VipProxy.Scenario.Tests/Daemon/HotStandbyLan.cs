@@ -89,7 +89,8 @@ internal sealed class HotStandbyLan : IAsyncDisposable
 
     /// <summary>Builds the LAN, starts both MariaDB servers and both nodes, and waits for lb1 MASTER, lb2 BACKUP,
     /// and every real server up on both nodes.</summary>
-    public static async Task<HotStandbyLan> StartAsync(Action<string> log, ScenarioFiles files)
+    /// <param name="lb1Arguments">Extra <c>vipproxy run</c> arguments for lb1 (e.g. <c>--handover after-drain</c>).</param>
+    public static async Task<HotStandbyLan> StartAsync(Action<string> log, ScenarioFiles files, string[]? lb1Arguments = null)
     {
         var lan = await Lan.CreateAsync(log);
         HotStandbyLan? built = null;
@@ -115,7 +116,7 @@ internal sealed class HotStandbyLan : IAsyncDisposable
             }
 
             built = new HotStandbyLan(lan, files, log);
-            await built.StartServersAsync();
+            await built.StartServersAsync(lb1Arguments ?? []);
             return built;
         }
         catch
@@ -133,7 +134,7 @@ internal sealed class HotStandbyLan : IAsyncDisposable
         }
     }
 
-    private async Task StartServersAsync()
+    private async Task StartServersAsync(string[] lb1Arguments)
     {
         // One after the other: two mariadb-install-db bootstraps at once share /tmp as tmpdir and can collide
         // ("Could not remove temporary table '/tmp/#sql-temptable-…'", ERROR 1051 on mysql.tmp_user_sys).
@@ -141,7 +142,7 @@ internal sealed class HotStandbyLan : IAsyncDisposable
         Db2 = await StartMariaDbAsync(Rs2, 2);
 
         var nodes = await Task.WhenAll(
-            VipProxyDaemon.StartAsync(Lb1, Files, Config(Lb1, Lb1Priority)),
+            VipProxyDaemon.StartAsync(Lb1, Files, Config(Lb1, Lb1Priority), lb1Arguments),
             VipProxyDaemon.StartAsync(Lb2, Files, Config(Lb2, Lb2Priority)));
         (Node1, Node2) = (nodes[0], nodes[1]);
         await Vrrp.WaitForVipAsync(Lb1, held: true, Startup);

@@ -27,9 +27,9 @@ internal sealed class VipProxyDaemon
     public string Socket { get; }
 
     /// <summary>Starts the daemon and waits for its "started" line (listeners are open by then).</summary>
-    public static async Task<VipProxyDaemon> StartAsync(LanHost host, ScenarioFiles files, string config)
+    public static async Task<VipProxyDaemon> StartAsync(LanHost host, ScenarioFiles files, string config, params string[] extraArguments)
     {
-        var process = Vrrp.StartVipProxy(host, files, config);
+        var process = Vrrp.StartVipProxy(host, files, config, extraArguments);
         await process.WaitForOutputAsync("started from", TimeSpan.FromSeconds(30));
         return new VipProxyDaemon(host, process, Vrrp.VipProxySocket(host, files));
     }
