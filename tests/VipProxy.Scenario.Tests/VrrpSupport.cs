@@ -39,7 +39,7 @@ internal static class Vrrp
     /// <summary>vipproxy.dll, copied into the test output by the project reference to VipProxy.Cli.</summary>
     public static string VipProxyDll { get; } = Path.Combine(AppContext.BaseDirectory, "vipproxy.dll");
 
-    private static string DotNet { get; } = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
+    public static string DotNet { get; } = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
         ? host
         : "dotnet";
 
