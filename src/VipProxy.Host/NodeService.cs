@@ -30,6 +30,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
     private readonly DateTimeOffset _startedAt;
     private KeepalivedConfig _config;
     private VrrpService? _vrrp;
+    private VrrpScriptRunner? _vrrpScripts;
     private ForwardingPlane? _forwarding;
     private HealthPlane? _health;
     private ControlSocketServer? _control;
@@ -65,7 +66,8 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
         _health = new HealthPlane(_forwarding, _config.Global, _loggerFactory, _timeProvider);
         _health.QuorumChanged += ReportServiceHealth;
         _health.Start(_config.VirtualServers);
-        _vrrp = new VrrpService(_config, _loggerFactory, _timeProvider);
+        _vrrpScripts = new VrrpScriptRunner(_config.Global, _loggerFactory.CreateLogger("vipproxy.vrrp.scripts"), _timeProvider);
+        _vrrp = new VrrpService(_config, _loggerFactory, _timeProvider, new LinuxVrrpAdapters(_vrrpScripts));
         await _vrrp.StartAsync(cancellationToken).ConfigureAwait(false);
         ReportServiceHealth();
         _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
@@ -151,6 +153,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             {
                 await _health.ApplyAsync(config).ConfigureAwait(false);
             }
+            _vrrpScripts?.Use(config.Global);
             if (_vrrp is not null)
             {
                 await _vrrp.ApplyConfigAsync(config, CancellationToken.None).ConfigureAwait(false);

@@ -16,8 +16,10 @@ public sealed record ScriptSecurityVerdict(bool IsSecure, string Reason)
 /// A script that runs with root's privileges must not be modifiable by anyone else. Walking from <c>/</c> to the
 /// script, every component is weak when it is owned by a user other than root, or when it is a regular file or a
 /// directory without the sticky bit (so not <c>/tmp</c>) that is writable by others, or by a group other than
-/// root's. Every component but the last must be a directory; the last a regular file or a symbolic link (whose
-/// target is checked as a second chain). Scripts that run as an unprivileged user need no protection: they can do
+/// root's. Every component but the last must be a directory or a symbolic link, the last a regular file or a
+/// symbolic link; a link is judged by its owner only (its mode means nothing) and its target is checked as a second
+/// chain, the canonical path. Links in the middle are the norm: on merged-/usr systems (Debian 12) /bin and /sbin
+/// are links to /usr/bin and /usr/sbin. Scripts that run as an unprivileged user need no protection: they can do
 /// no more than that user could anyway.
 /// </remarks>
 public static class ScriptSecurityRules
@@ -43,7 +45,7 @@ public static class ScriptSecurityRules
         {
             PathEntry entry = chain[i];
             bool isLast = i == chain.Count - 1;
-            if (!isLast && entry.Kind != PathEntryKind.Directory)
+            if (!isLast && entry.Kind is not (PathEntryKind.Directory or PathEntryKind.SymbolicLink))
             {
                 return new ScriptSecurityVerdict(false, $"'{entry.Path}' in the script's path is not a directory");
             }

@@ -67,6 +67,16 @@ public sealed class ScriptSecurityRulesTests
     }
 
     [Fact]
+    public void A_root_owned_link_in_the_middle_is_accepted_and_one_owned_by_a_user_is_not()
+    {
+        // Debian 12's merged /usr: /bin -> usr/bin, with the link's meaningless mode 777.
+        var bin = new PathEntry("/bin", PathEntryKind.SymbolicLink, 0, 0, (UnixFileMode)0b111_111_111);
+        Assert.True(Judge(Dir("/"), bin, File("/bin/false")).IsSecure);
+        var userLink = new PathEntry("/opt", PathEntryKind.SymbolicLink, 1000, 1000, (UnixFileMode)0b111_111_111);
+        Assert.False(Judge(Dir("/"), userLink, File("/opt/check.sh")).IsSecure);
+    }
+
+    [Fact]
     public void Non_directory_in_the_middle_or_device_at_the_end_is_refused()
     {
         Assert.False(Judge(Dir("/"), File("/a"), File("/a/b")).IsSecure);
