@@ -17,6 +17,7 @@ public sealed class ControlSocketTests : IDisposable
         server.Start();
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(SocketPath));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_directory));
+        Assert.Equal(CurrentUid(), await OwnerUidAsync(SocketPath));
         Assert.Equal("{\"ok\": true}\n", await ControlClient.RequestAsync(SocketPath, "status", TimeSpan.FromSeconds(5)));
         Assert.Contains("unknown command", await ControlClient.RequestAsync(SocketPath, "frobnicate", TimeSpan.FromSeconds(5)), StringComparison.Ordinal);
     }
@@ -52,5 +53,15 @@ public sealed class ControlSocketTests : IDisposable
         {
             Directory.Delete(_directory, recursive: true);
         }
+    }
+
+    private static string CurrentUid() => File.ReadLines("/proc/self/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t')[2];
+
+    private static async Task<string> OwnerUidAsync(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true })!;
+        string output = await stat.StandardOutput.ReadToEndAsync();
+        await stat.WaitForExitAsync();
+        return output.Trim();
     }
 }
