@@ -109,6 +109,7 @@ public sealed partial class HealthPlane : IAsyncDisposable
         foreach (RealServerMonitor realServer in monitor.RealServers)
         {
             realServer.HealthChanged += (_, change) => OnHealthChanged(virtualServer.Endpoint, change);
+            realServer.WeightChanged += (_, change) => _forwarding.Find(virtualServer.Endpoint)?.SetRealServerWeight(change.Status.Endpoint, change.Status.Weight);
         }
         monitor.QuorumChanged += (_, change) =>
         {

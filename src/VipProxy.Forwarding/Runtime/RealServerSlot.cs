@@ -18,6 +18,10 @@ internal sealed class RealServerSlot(ConfigRealServer config, bool up)
 
     public bool Up { get; set; } = up;
 
+    /// <summary>The weight a <c>misc_dynamic</c> MISC_CHECK last set (exit code − 2), or null to use the configured
+    /// one. A reload of the virtual server clears it, as its checkers restart from the configured weight.</summary>
+    public int? DynamicWeight { get; set; }
+
     /// <summary>Removed by a reload; kept only while its connections drain.</summary>
     public bool Draining { get; set; }
 
@@ -44,7 +48,7 @@ internal sealed class RealServerSlot(ConfigRealServer config, bool up)
     /// <summary>The weight to schedule with, or null to leave the server out of the snapshot: down servers are
     /// removed, or kept at weight 0 with <c>inhibit_on_failure</c> (both stop new connections; existing ones
     /// continue either way).</summary>
-    public int? EffectiveWeight => Draining ? null : Up ? Config.Weight : Config.InhibitOnFailure ? 0 : null;
+    public int? EffectiveWeight => Draining ? null : Up ? DynamicWeight ?? Config.Weight : Config.InhibitOnFailure ? 0 : null;
 
     /// <summary>The weight the scheduler uses now: <see cref="EffectiveWeight"/>, or null while held down.</summary>
     public int? ScheduledWeight => HeldDown ? null : EffectiveWeight;

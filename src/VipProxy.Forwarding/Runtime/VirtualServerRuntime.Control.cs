@@ -57,6 +57,35 @@ public sealed partial class VirtualServerRuntime
     }
 
     /// <summary>
+    /// Sets the weight a <c>misc_dynamic</c> checker reported (keepalived: exit code − 2) for new connections; 0 stops
+    /// new connections to the server while it stays up. Established connections are not touched.
+    /// </summary>
+    /// <returns>False when no configured real server has that endpoint.</returns>
+    public bool SetRealServerWeight(IPEndPoint endpoint, int weight)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentOutOfRangeException.ThrowIfNegative(weight);
+        lock (_control)
+        {
+            RealServerSlot? slot = _slots.Find(candidate => candidate.Config.Endpoint.Equals(endpoint));
+            if (slot is null)
+            {
+                return false;
+            }
+
+            int? dynamicWeight = weight == slot.Config.Weight ? null : weight;
+            if (slot.DynamicWeight != dynamicWeight)
+            {
+                slot.DynamicWeight = dynamicWeight;
+                Publish(Config);
+                ForwardingLog.RealServerState(_logger, Endpoint, endpoint, $"weight {weight} (set by misc_dynamic)");
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Applies a reloaded configuration of this virtual server in place: weights, limits, timeouts, algorithm,
     /// persistence and sorry server change for new connections at once; established connections continue. Real
     /// servers keep their health state and counters; new ones start up (down with <c>alpha</c>); removed ones drain:
@@ -89,6 +118,7 @@ public sealed partial class VirtualServerRuntime
                 {
                     existing.Config = server;
                     existing.Draining = false;
+                    existing.DynamicWeight = null;
                     slots.Add(existing);
                 }
                 else

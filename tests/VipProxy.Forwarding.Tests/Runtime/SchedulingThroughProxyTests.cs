@@ -45,6 +45,42 @@ public class SchedulingThroughProxyTests
         }
     }
 
+    [Fact]
+    public async Task A_misc_dynamic_weight_changes_the_share_of_new_connections_and_a_reload_restores_the_configured_one()
+    {
+        await using var a = LoopbackServer.IdEcho("A");
+        await using var b = LoopbackServer.IdEcho("B");
+        VirtualServer config = TestConfigs.Virtual(SchedulingAlgorithm.WeightedRoundRobin,
+            [TestConfigs.Real(a.Endpoint, weight: 1), TestConfigs.Real(b.Endpoint, weight: 1)]);
+        var (runtime, _, _) = await TestRuntime.StartAsync(config);
+        await using (runtime)
+        {
+            async Task<(int A, int B)> CountAsync(int connections)
+            {
+                var answers = new List<string?>();
+                for (int i = 0; i < connections; i++)
+                {
+                    answers.Add(await TestClient.WhoAnswersAsync(runtime.Address()));
+                }
+
+                return (answers.Count(n => n == "A"), answers.Count(n => n == "B"));
+            }
+
+            Assert.True(runtime.SetRealServerWeight(a.Endpoint, 3));
+            Assert.Equal((30, 10), await CountAsync(40));
+            Assert.Equal(3, runtime.GetStatus().Find(a.Endpoint)!.EffectiveWeight);
+
+            // Weight 0 (script exit code 2): still up, but no new connections.
+            Assert.True(runtime.SetRealServerWeight(a.Endpoint, 0));
+            Assert.Equal((0, 8), await CountAsync(8));
+            Assert.True(runtime.GetStatus().Find(a.Endpoint)!.Up);
+
+            // A reload restarts the checkers from the configured weights, and so does the forwarder.
+            runtime.ApplyConfig(config with { ProxyConnectTimeout = TimeSpan.FromSeconds(4) });
+            Assert.Equal((4, 4), await CountAsync(8));
+        }
+    }
+
     [Theory]
     [InlineData(SchedulingAlgorithm.SourceHashing)]
     [InlineData(SchedulingAlgorithm.MaglevHashing)]
