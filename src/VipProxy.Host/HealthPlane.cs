@@ -4,6 +4,7 @@ using VipProxy.Config.Model;
 using VipProxy.HealthChecks.Monitoring;
 using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Scripts;
+using VipProxy.Forwarding.Runtime;
 
 namespace VipProxy.Host;
 
@@ -12,7 +13,7 @@ namespace VipProxy.Host;
 /// go to <see cref="QuorumChanged"/>, which the node turns into VRRP service health so that the VIP moves away
 /// from a node whose service is dead (the classic keepalived failure: VIP answers ping, MySQL is gone).
 /// </summary>
-public sealed partial class HealthPlane : IAsyncDisposable
+public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSink
 {
     private readonly ForwardingPlane _forwarding;
     private readonly HealthMonitorOptions _options;
@@ -123,6 +124,24 @@ public sealed partial class HealthPlane : IAsyncDisposable
         monitor.Start();
     }
 
+    /// <summary>
+    /// The forwarder could not connect to a real server (the client was already redispatched): its checkers probe
+    /// now rather than at their next delay_loop. Runs on the failing connection's path, so it only signals.
+    /// </summary>
+    public void ConnectFailed(IPEndPoint virtualServer, IPEndPoint realServer, System.Net.Sockets.SocketError error)
+    {
+        RealServerMonitor? monitor;
+        lock (_gate)
+        {
+            monitor = _monitors.GetValueOrDefault(virtualServer)?.RealServers.FirstOrDefault(r => r.Endpoint.Equals(realServer));
+        }
+        if (monitor is not null)
+        {
+            LogCheckNow(_logger, realServer, virtualServer, error);
+            monitor.CheckNow();
+        }
+    }
+
     private void OnHealthChanged(IPEndPoint virtualServer, RealServerHealthChangedEventArgs change)
     {
         LogRealServer(_logger, change.Status.Endpoint, virtualServer, change.Status.IsUp, change.Result.Reason);
@@ -154,6 +173,9 @@ public sealed partial class HealthPlane : IAsyncDisposable
 
     private static void LogRealServer(ILogger logger, IPEndPoint realServer, IPEndPoint virtualServer, bool up, string reason) =>
         LogRealServerCore(logger, realServer, virtualServer, up ? "UP" : "DOWN", reason);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "forwarder connect to {RealServer} of virtual_server {VirtualServer} failed ({Error}): checking it now")]
+    private static partial void LogCheckNow(ILogger logger, IPEndPoint realServer, IPEndPoint virtualServer, System.Net.Sockets.SocketError error);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "virtual_server {VirtualServer} quorum {HasQuorum} (live weight {LiveWeight})")]
     private static partial void LogQuorum(ILogger logger, IPEndPoint virtualServer, bool hasQuorum, long liveWeight);

@@ -31,6 +31,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
     private KeepalivedConfig _config;
     private VrrpService? _vrrp;
     private VrrpScriptRunner? _vrrpScripts;
+    private readonly LateFailureSink _failures = new();
     private ForwardingPlane? _forwarding;
     private HealthPlane? _health;
     private ControlSocketServer? _control;
@@ -61,9 +62,10 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             _metricsServer = new MetricsHttpServer(metricsEndpoint, _exporter.Scrape, _loggerFactory.CreateLogger("vipproxy.metrics"));
             _metricsServer.Start();
         }
-        _forwarding = new ForwardingPlane(_loggerFactory, _timeProvider, NullRealServerFailureSink.Instance);
+        _forwarding = new ForwardingPlane(_loggerFactory, _timeProvider, _failures);
         await _forwarding.StartAsync(_config.VirtualServers, cancellationToken).ConfigureAwait(false);
         _health = new HealthPlane(_forwarding, _config.Global, _loggerFactory, _timeProvider);
+        _failures.Target = _health;
         _health.QuorumChanged += ReportServiceHealth;
         _health.Start(_config.VirtualServers);
         _vrrpScripts = new VrrpScriptRunner(_config.Global, _loggerFactory.CreateLogger("vipproxy.vrrp.scripts"), _timeProvider);
@@ -102,6 +104,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
         }
         if (_health is not null)
         {
+            _failures.Target = null;
             await _health.DisposeAsync().ConfigureAwait(false);
             _health = null;
         }
@@ -274,4 +277,19 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 114, Level = LogLevel.Error, Message = "reload failed; the running configuration is kept")]
     private static partial void LogReloadFailed(ILogger logger, Exception exception);
+
+    /// <summary>The forwarder is created before the health plane it reports connect failures to.</summary>
+    private sealed class LateFailureSink : IRealServerFailureSink
+    {
+        private volatile HealthPlane? _target;
+
+        public HealthPlane? Target
+        {
+            get => _target;
+            set => _target = value;
+        }
+
+        public void ConnectFailed(System.Net.IPEndPoint virtualServer, System.Net.IPEndPoint realServer, System.Net.Sockets.SocketError error) =>
+            _target?.ConnectFailed(virtualServer, realServer, error);
+    }
 }

@@ -15,6 +15,7 @@ public sealed class CheckScheduler
     private readonly TimeProvider _timeProvider;
     private readonly HealthCounter _counter;
     private long _nextProbeTimestamp;
+    private long _lastProbeEndTimestamp;
 
     /// <summary>Creates the scheduler; the first probe is due after a random warmup.</summary>
     /// <param name="timing">keepalived timing.</param>
@@ -32,7 +33,8 @@ public sealed class CheckScheduler
         InitialDelay = timing.Warmup > TimeSpan.Zero
             ? TimeSpan.FromTicks(random.NextInt64(timing.Warmup.Ticks))
             : TimeSpan.Zero;
-        _nextProbeTimestamp = After(timeProvider.GetTimestamp(), InitialDelay);
+        _lastProbeEndTimestamp = timeProvider.GetTimestamp();
+        _nextProbeTimestamp = After(_lastProbeEndTimestamp, InitialDelay);
     }
 
     /// <summary>The timing in use.</summary>
@@ -62,8 +64,24 @@ public sealed class CheckScheduler
     {
         HealthTransition transition = _counter.Record(success);
         TimeSpan delay = _counter.IsSettled ? Timing.DelayLoop : Timing.DelayBeforeRetry;
-        _nextProbeTimestamp = After(_timeProvider.GetTimestamp(), delay);
+        _lastProbeEndTimestamp = _timeProvider.GetTimestamp();
+        _nextProbeTimestamp = After(_lastProbeEndTimestamp, delay);
         return new CheckDecision(transition, _counter.IsUp, delay, _counter.Health);
+    }
+
+    /// <summary>
+    /// Brings the next probe forward because the forwarder's own connect to the server just failed (HAProxy's
+    /// <c>observe layer4</c> with <c>on-error fastinter</c>): it runs now, but never sooner than
+    /// <paramref name="minimumGap"/> after the previous probe ended, so a burst of failed connects costs at most one
+    /// extra probe per gap. The result then counts like any other: retry and rise/fall still decide.
+    /// </summary>
+    public void Expedite(TimeSpan minimumGap)
+    {
+        long earliest = Math.Max(_timeProvider.GetTimestamp(), After(_lastProbeEndTimestamp, minimumGap));
+        if (earliest < _nextProbeTimestamp)
+        {
+            _nextProbeTimestamp = earliest;
+        }
     }
 
     private long After(long timestamp, TimeSpan delay) =>

@@ -15,6 +15,10 @@ internal sealed class CheckerLoop
     private readonly TimeProvider _timeProvider;
     private int _successes;
     private int _failures;
+    private TaskCompletionSource _nudge = NewNudge();
+
+    /// <summary>At most one probe brought forward by <see cref="Nudge"/> per this interval.</summary>
+    public static readonly TimeSpan MinimumExpeditedGap = TimeSpan.FromSeconds(1);
 
     public CheckerLoop(int index, IHealthProbe probe, CheckTiming timing, bool initialUp, Random random, TimeProvider timeProvider)
     {
@@ -34,7 +38,11 @@ internal sealed class CheckerLoop
     {
         while (true)
         {
-            await Task.Delay(_scheduler.TimeUntilNextProbe(), _timeProvider, cancellationToken).ConfigureAwait(false);
+            if (!await WaitForNextProbeAsync(cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
             ProbeResult result = await ProbeOnceAsync(cancellationToken).ConfigureAwait(false);
             CheckDecision decision = _scheduler.RecordResult(result.IsUp);
             (_successes, _failures) = result.IsUp ? (_successes + 1, 0) : (0, _failures + 1);
@@ -43,6 +51,37 @@ internal sealed class CheckerLoop
             report(new CheckerReport(_index, result, decision, status));
         }
     }
+
+    /// <summary>Asks for a probe now (see <see cref="CheckScheduler.Expedite"/>). Safe from any thread.</summary>
+    public void Nudge() => Volatile.Read(ref _nudge).TrySetResult();
+
+    /// <summary>Waits until the scheduler's next probe is due; false when a nudge cut the wait short, so the caller
+    /// asks the scheduler again (the scheduler is only ever touched by this loop).</summary>
+    private async Task<bool> WaitForNextProbeAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan wait = _scheduler.TimeUntilNextProbe();
+        if (wait <= TimeSpan.Zero)
+        {
+            return true;
+        }
+
+        Task nudged = Volatile.Read(ref _nudge).Task;
+        using var stopDelay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task delay = Task.Delay(wait, _timeProvider, stopDelay.Token);
+        if (await Task.WhenAny(delay, nudged).ConfigureAwait(false) == nudged)
+        {
+            await stopDelay.CancelAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            Volatile.Write(ref _nudge, NewNudge());
+            _scheduler.Expedite(MinimumExpeditedGap);
+            return false;
+        }
+
+        await delay.ConfigureAwait(false);
+        return true;
+    }
+
+    private static TaskCompletionSource NewNudge() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private async Task<ProbeResult> ProbeOnceAsync(CancellationToken cancellationToken)
     {

@@ -118,6 +118,19 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
         _running = Task.WhenAll([.. loops, consumer]);
     }
 
+    /// <summary>
+    /// The forwarder failed to connect to this server: every checker probes now (at most once a second each) instead
+    /// of at its next <c>delay_loop</c>, so a dead server is confirmed down within its retries rather than a full
+    /// loop later. Safe from any thread; returns at once.
+    /// </summary>
+    public void CheckNow()
+    {
+        foreach (CheckerLoop checker in _checkers)
+        {
+            checker.Nudge();
+        }
+    }
+
     /// <summary>Stops every probe and script at once and waits for them to end.</summary>
     public async Task StopAsync()
     {

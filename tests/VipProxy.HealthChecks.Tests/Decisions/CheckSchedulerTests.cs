@@ -166,4 +166,28 @@ public class CheckSchedulerTests
 
     private static CheckTiming Timing(double delayLoop = 6, double connectTimeout = 2, int retry = 1, double delayBeforeRetry = 1, double warmup = 0, int rise = 1) =>
         new(TimeSpan.FromSeconds(delayLoop), TimeSpan.FromSeconds(connectTimeout), retry, TimeSpan.FromSeconds(delayBeforeRetry), TimeSpan.FromSeconds(warmup), rise);
+
+    [Fact]
+    public void Expedite_brings_the_next_probe_forward_but_not_closer_than_the_gap_to_the_last_one()
+    {
+        var scheduler = new CheckScheduler(Timing(delayLoop: 10, warmup: 0), true, new Random(1), _clock);
+        scheduler.RecordResult(true);
+        Assert.Equal(TimeSpan.FromSeconds(10), scheduler.TimeUntilNextProbe());
+
+        // 0.4 s after the last probe: due at the gap (1 s after it), not now.
+        _clock.Advance(TimeSpan.FromMilliseconds(400));
+        scheduler.Expedite(TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromMilliseconds(600), scheduler.TimeUntilNextProbe());
+
+        // Past the gap: due at once.
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        scheduler.Expedite(TimeSpan.FromSeconds(1));
+        Assert.True(scheduler.IsProbeDue());
+
+        // Never later than already planned.
+        scheduler.RecordResult(false);
+        TimeSpan retry = scheduler.TimeUntilNextProbe();
+        scheduler.Expedite(TimeSpan.FromSeconds(5));
+        Assert.Equal(retry, scheduler.TimeUntilNextProbe());
+    }
 }

@@ -72,6 +72,25 @@ public sealed class RealServerMonitorTests : IDisposable
     }
 
     [Fact]
+    public async Task CheckNow_probes_at_once_so_a_dead_server_goes_down_within_its_retries_not_a_delay_loop_later()
+    {
+        var probe = new ScriptedProbe("db");
+        await using var monitor = new RealServerMonitor(Server(3306), [(probe, Timing(delayLoop: 60, retry: 1))], false, _scripts, Options);
+        monitor.Start();
+        await _clock.AdvanceUntilAsync(() => probe.Calls == 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        probe.Up = false;
+        _clock.Advance(TimeSpan.FromSeconds(5));
+
+        // The forwarder's connect failed: no 55 s wait for the next delay_loop.
+        monitor.CheckNow();
+        await Eventually.TrueAsync(() => probe.Calls == 2, TimeSpan.FromSeconds(5), "probe run on CheckNow");
+        TimeSpan toDown = await _clock.AdvanceUntilAsync(() => !monitor.Status.IsUp, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10));
+
+        Assert.InRange(toDown, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.5)); // retry 1: one more probe after delay_before_retry
+        Assert.Equal(3, probe.Calls);
+    }
+
+    [Fact]
     public async Task A_single_failure_within_retry_does_not_mark_down()
     {
         var probe = new ScriptedProbe("db");
