@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using VipProxy.Lab;
+using VipProxy.Scenario.Tests.Forwarding;
 using Xunit.Abstractions;
 using static VipProxy.Scenario.Tests.Daemon.HotStandbyLan;
 
@@ -142,15 +143,8 @@ public sealed class HotStandbyScenarios(ITestOutputHelper output)
         await using var lan = await StartAsync(output.WriteLine, files, ["--handover", "after-drain", "--drain-timeout", "20"]);
         await lan.StartEchoServersAsync();
         var client = lan.ThreadIn(lan.Client);
-        const int Streams = 4, Chunks = 30, ChunkSize = 16 * 1024;
-        var pace = TimeSpan.FromMilliseconds(100);
-        var streams = new List<Task<StreamOutcome>>();
-        for (int i = 0; i < Streams; i++)
-        {
-            streams.Add(await lan.OpenStreamAsync(client, seed: 200 + i, Chunks, ChunkSize, pace, TimeSpan.FromSeconds(25)));
-        }
-
-        await EventuallyAsync(lan.Node1, s => s.Service(EchoPort).RealServers.Sum(r => r.ActiveConnections) == Streams, "streams through lb1", TimeSpan.FromSeconds(5));
+        const int Streams = 4;
+        var streams = await OpenStreamsThroughLb1Async(lan, client, Streams, firstSeed: 200);
         await Task.Delay(TimeSpan.FromSeconds(0.7));
         var clock = Stopwatch.StartNew();
         lan.Node1.Process.Signal(UnixSignal.Term);
@@ -194,15 +188,8 @@ public sealed class HotStandbyScenarios(ITestOutputHelper output)
         await using var lan = await StartAsync(output.WriteLine, files);
         await lan.StartEchoServersAsync();
         var client = lan.ThreadIn(lan.Client);
-        const int Streams = 4, Chunks = 30, ChunkSize = 16 * 1024;
-        var pace = TimeSpan.FromMilliseconds(100);
-        var streams = new List<Task<StreamOutcome>>();
-        for (int i = 0; i < Streams; i++)
-        {
-            streams.Add(await lan.OpenStreamAsync(client, seed: 100 + i, Chunks, ChunkSize, pace, TimeSpan.FromSeconds(25)));
-        }
-
-        await EventuallyAsync(lan.Node1, s => s.Service(EchoPort).RealServers.Sum(r => r.ActiveConnections) == Streams, "streams through lb1", TimeSpan.FromSeconds(5));
+        const int Streams = 4;
+        var streams = await OpenStreamsThroughLb1Async(lan, client, Streams, firstSeed: 100);
         // Diagnostics: every RST the client host sees on the echo port, with the sender's MAC.
         var resets = lan.Client.Start("tcpdump", "-l", "-nn", "-e", "-i", lan.Client.Interfaces[0].Name,
             $"tcp port {EchoPort} and tcp[tcpflags] & tcp-rst != 0");
@@ -464,5 +451,19 @@ public sealed class HotStandbyScenarios(ITestOutputHelper output)
 
             await Task.Delay(50);
         }
+    }
+
+    /// <summary>Opens <paramref name="count"/> echo streams of 30 × 16 KiB, one chunk every 100 ms (about 3 s each),
+    /// and waits until lb1 relays all of them.</summary>
+    private static async Task<List<Task<StreamOutcome>>> OpenStreamsThroughLb1Async(HotStandbyLan lan, NamespaceThread client, int count, int firstSeed)
+    {
+        var streams = new List<Task<StreamOutcome>>();
+        for (int i = 0; i < count; i++)
+        {
+            streams.Add(await lan.OpenStreamAsync(client, seed: firstSeed + i, chunks: 30, chunkSize: 16 * 1024, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(25)));
+        }
+
+        await EventuallyAsync(lan.Node1, s => s.Service(EchoPort).RealServers.Sum(r => r.ActiveConnections) == count, "streams through lb1", TimeSpan.FromSeconds(5));
+        return streams;
     }
 }
