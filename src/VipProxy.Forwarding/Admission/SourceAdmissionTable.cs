@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using VipProxy.Forwarding.Scheduling;
 
@@ -19,10 +20,10 @@ namespace VipProxy.Forwarding.Admission;
 /// no lookup, and an entry with open connections is never removed.</para>
 /// <para>Memory: an entry is dropped when its source has no open connection and its rate window has passed (at once on
 /// the last release when no rate is limited; otherwise by <see cref="Sweep"/> or lazily when its stripe is full). The
-/// table holds at most <see cref="Capacity"/> entries (each about 120 bytes with its dictionary slot, so the default
-/// 65,536 is under 8 MiB per virtual server). When a stripe is full, a new source first reclaims expired entries, then
-/// evicts the idle entry (no open connection) seen longest ago, forgetting that source's rate history, as HAProxy
-/// purges the oldest unreferenced stick-table entry. If every entry of the stripe has open connections, the new
+/// table holds at most <see cref="Capacity"/> entries (each about 170 bytes with its dictionary slot, so the default
+/// 65,536 holds under 12 MiB per virtual server). When a stripe is full, a new source first reclaims expired entries,
+/// else evicts the eighth of the stripe's idle entries (no open connection) seen longest ago, forgetting their rate
+/// history, as HAProxy purges the oldest unreferenced stick-table entries. If every entry of the stripe has open connections, the new
 /// source is admitted untracked (counted in <see cref="Untracked"/>): the virtual server's <c>maxconn</c> bounds that
 /// case, and refusing every new source because others are connected would turn the limit into an outage.</para>
 /// <para>Time comes from <see cref="TimeProvider.GetTimestamp"/> (monotonic).</para>
@@ -123,7 +124,11 @@ public sealed class SourceAdmissionTable
 
             if (verdict == SourceVerdict.Admitted)
             {
-                entry.Open++;
+                if (entry.Open++ == 0)
+                {
+                    stripe.EntriesWithOpenConnections++;
+                }
+
                 lease = new SourceLease(entry);
             }
             else if (entry.IsExpired(now))
@@ -148,7 +153,11 @@ public sealed class SourceAdmissionTable
         long now = _timeProvider.GetTimestamp();
         lock (stripe.Lock)
         {
-            entry.Open--;
+            if (--entry.Open == 0)
+            {
+                stripe.EntriesWithOpenConnections--;
+            }
+
             entry.LastSeen = now;
             if (entry.IsExpired(now))
             {
@@ -199,6 +208,9 @@ public sealed class SourceAdmissionTable
         public readonly Dictionary<ClientAddressKey, SourceEntry> Entries = new(new KeyComparer(seed));
         public readonly int Capacity = capacity;
 
+        /// <summary>Entries with at least one open connection: never expired nor evicted.</summary>
+        public int EntriesWithOpenConnections;
+
         public void Remove(SourceEntry entry)
         {
             if (Entries.Remove(entry.Key))
@@ -224,31 +236,63 @@ public sealed class SourceAdmissionTable
             return removed;
         }
 
-        /// <summary>Frees one slot for a new source: expired entries first, else the idle entry seen longest ago.
-        /// False when every entry has open connections.</summary>
+        /// <summary>
+        /// Frees room for new sources: expired entries first; else the eighth of the idle entries (no open connection)
+        /// seen longest ago, so that the scan, which costs the whole stripe, is paid once per many new sources and a
+        /// flood of new addresses costs a bounded amount per connection. False when every entry has open connections.
+        /// </summary>
         public bool MakeRoom(long now)
         {
+            // Full of connected sources: nothing to reclaim, and no scan to pay for every new source.
+            if (EntriesWithOpenConnections >= Entries.Count)
+            {
+                return false;
+            }
+
             if (RemoveExpired(now) > 0)
             {
                 return true;
             }
 
-            SourceEntry? oldestIdle = null;
-            foreach (SourceEntry entry in Entries.Values)
+            long[] seen = ArrayPool<long>.Shared.Rent(Entries.Count);
+            try
             {
-                if (entry.Open == 0 && (oldestIdle is null || entry.LastSeen < oldestIdle.LastSeen))
+                int idle = 0;
+                foreach (SourceEntry entry in Entries.Values)
                 {
-                    oldestIdle = entry;
+                    if (entry.Open == 0)
+                    {
+                        seen[idle++] = entry.LastSeen;
+                    }
                 }
-            }
 
-            if (oldestIdle is null)
+                if (idle == 0)
+                {
+                    return false;
+                }
+
+                Span<long> idleSeen = seen.AsSpan(0, idle);
+                idleSeen.Sort();
+                int evict = Math.Max(1, idle / 8);
+                long threshold = idleSeen[evict - 1];
+                int removed = 0;
+                foreach (KeyValuePair<ClientAddressKey, SourceEntry> pair in Entries)
+                {
+                    // Ties at the threshold: stop at the eighth rather than forget every source seen at that instant.
+                    if (removed < evict && pair.Value.Open == 0 && pair.Value.LastSeen <= threshold)
+                    {
+                        Entries.Remove(pair.Key);
+                        removed++;
+                    }
+                }
+
+                Interlocked.Add(ref table._count, -removed);
+                return true;
+            }
+            finally
             {
-                return false;
+                ArrayPool<long>.Shared.Return(seen);
             }
-
-            Remove(oldestIdle);
-            return true;
         }
     }
 

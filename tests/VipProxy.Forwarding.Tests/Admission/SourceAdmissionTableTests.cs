@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using VipProxy.Forwarding.Admission;
+using VipProxy.Forwarding.Tests.Support;
+using Xunit.Abstractions;
 
 namespace VipProxy.Forwarding.Tests.Admission;
 
@@ -188,7 +190,12 @@ public class SourceAdmissionTableTests
         held.ForEach(small.Release);
         Assert.Equal(0, small.Count);
     }
+}
 
+/// <summary>The table's memory bound, measured alone (the heap is process-wide).</summary>
+[Collection(TimingCollection.Name)]
+public class SourceAdmissionTableMemoryTests(ITestOutputHelper output)
+{
     [Fact]
     public void A_full_table_stays_within_its_stated_memory_bound()
     {
@@ -198,13 +205,17 @@ public class SourceAdmissionTableTests
         var table = new SourceAdmissionTable(time);
         for (int i = 0; i < 2 * SourceAdmissionTable.DefaultCapacity; i++)
         {
-            // Every address of 198.18.0.0/15: twice the capacity.
-            table.TryAdmit(new IPAddress([198, (byte)(18 + (i >> 16)), (byte)(i >> 8), (byte)i]), limits, out _);
+            // Every address of 198.18.0.0/15 (twice the capacity), each closed at once but inside its rate window.
+            table.TryAdmit(new IPAddress([198, (byte)(18 + (i >> 16)), (byte)(i >> 8), (byte)i]), limits, out SourceLease lease);
+            table.Release(lease);
         }
 
         long after = GC.GetTotalMemory(forceFullCollection: true);
         GC.KeepAlive(table);
-        Assert.Equal(SourceAdmissionTable.DefaultCapacity, table.Count);
+        output.WriteLine($"a full table of {table.Count} sources holds {after - before} bytes ({(after - before) / table.Count} per source)");
+        Assert.InRange(table.Count, SourceAdmissionTable.DefaultCapacity * 7 / 8, SourceAdmissionTable.DefaultCapacity);
+
+        // The stated bound (SourceAdmissionTable remarks): about 170 bytes per source, under 12 MiB at the default capacity.
         Assert.True(after - before < 12 * 1024 * 1024, $"a full table of {table.Count} sources holds {after - before} bytes");
     }
 }
