@@ -234,6 +234,70 @@ public class HostileClientTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_connect_flood_from_one_source_is_refused_per_source_while_another_source_is_served()
+    {
+        const int flood = 1000;
+        const int inFlight = 50;
+        await using var server = LoopbackServer.IdEcho("A");
+        var (runtime, _, _) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
+            [TestConfigs.Real(server.Endpoint)], maxConnectionsPerSource: 5,
+            connectionRatePerSource: new ConnectionRateLimit(50, TimeSpan.FromMinutes(10))));
+        await using (runtime)
+        {
+            Memory before = Memory.Measure();
+
+            // 127.0.0.3 holds a connection and keeps talking through the whole flood from 127.0.0.2.
+            using Socket quiet = await TestClient.ConnectAsync(runtime.Address(), "127.0.0.3");
+            Assert.Equal("A", await TestClient.ReadLineAsync(quiet));
+            int next = -1;
+            int served = 0;
+            var watch = Stopwatch.StartNew();
+            Task floodTask = Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+            {
+                while (Interlocked.Increment(ref next) < flood)
+                {
+                    try
+                    {
+                        using Socket socket = await TestClient.ConnectAsync(runtime.Address(), "127.0.0.2");
+                        if (await TestClient.ReadLineAsync(socket) is not null)
+                        {
+                            Interlocked.Increment(ref served);
+                        }
+                    }
+                    catch (SocketException)
+                    {
+                        // Refused: reset before or after the connect completed.
+                    }
+                }
+            }));
+            int exchanges = 0;
+            while (!floodTask.IsCompleted)
+            {
+                Assert.Equal("tick", await TestClient.EchoAsync(quiet, "tick"));
+                exchanges++;
+            }
+
+            await floodTask;
+            TimeSpan floodTime = watch.Elapsed;
+            await TestClient.EventuallyAsync(() => runtime.GetStatus().OpenConnections == 1);
+            Memory peak = Memory.Measure();
+            VirtualServerStatus status = runtime.GetStatus();
+
+            // At most the rate's 50 attempts were admitted (each also within the 5 concurrent); all others refused.
+            Assert.InRange(served, 1, 50);
+            Assert.Equal(flood - served, status.SourceLimitRefused + status.SourceRateRefused);
+            Assert.Equal(2, status.TrackedSources);
+            Assert.Equal("still", await TestClient.EchoAsync(quiet, "still"));
+            Memory after = Memory.Measure();
+            output.WriteLine($"flood of {flood} from one source: {floodTime.TotalMilliseconds:F0} ms, {served} served, " +
+                $"{status.SourceLimitRefused} refused by maxconn_per_source, {status.SourceRateRefused} by conn_rate_per_source; " +
+                $"the other source made {exchanges} exchanges meanwhile");
+            Report("per-source flood", before, peak, after);
+            AssertBounded(before, peak, after);
+        }
+    }
+
     /// <summary>Half-open connections left behind by a peer, each cleaned by idle_timeout.</summary>
     public enum HalfOpen
     {
