@@ -23,9 +23,10 @@ namespace VipProxy.Forwarding.Admission;
 /// table holds at most <see cref="Capacity"/> entries (each about 170 bytes with its dictionary slot, so the default
 /// 65,536 holds under 12 MiB per virtual server). When a stripe is full, a new source first reclaims expired entries,
 /// else evicts the eighth of the stripe's idle entries (no open connection) seen longest ago, forgetting their rate
-/// history, as HAProxy purges the oldest unreferenced stick-table entries. If every entry of the stripe has open connections, the new
-/// source is admitted untracked (counted in <see cref="Untracked"/>): the virtual server's <c>maxconn</c> bounds that
-/// case, and refusing every new source because others are connected would turn the limit into an outage.</para>
+/// history, as HAProxy purges the oldest unreferenced stick-table entries. If every entry of the stripe has open
+/// connections, the new source is admitted untracked (counted in <see cref="Untracked"/>): the virtual server's
+/// <c>maxconn</c> bounds that case, and refusing every new source because others are connected would turn the limit
+/// into an outage.</para>
 /// <para>Time comes from <see cref="TimeProvider.GetTimestamp"/> (monotonic).</para>
 /// </remarks>
 public sealed class SourceAdmissionTable
