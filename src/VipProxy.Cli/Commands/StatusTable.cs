@@ -40,7 +40,9 @@ internal static class StatusTable
         {
             forwarding.Add([
                 $"TCP {v.Address}:{v.Port} {v.Scheduler}" + (v.PersistenceEntries > 0 ? $" persist({v.PersistenceEntries})" : ""),
-                "", v.QuorumUp ? "quorum" : "NO QUORUM", Num(v.ActiveConnections), "", Num(v.TotalConnections), "", "", Num(v.RefusedConnections) + " refused", "",
+                "", v.QuorumUp ? "quorum" : "NO QUORUM", Num(v.ActiveConnections), "", Num(v.TotalConnections), "", "", Num(v.RefusedConnections) + " refused",
+                v.SourceLimitRefused + v.SourceRateRefused == 0 ? ""
+                    : string.Create(CultureInfo.InvariantCulture, $"per source: {v.SourceLimitRefused} maxconn, {v.SourceRateRefused} rate"),
             ]);
             foreach (RealServerReport r in v.RealServers)
             {

@@ -39,6 +39,12 @@ public enum CloseReason
     /// <summary>Every usable real server is at its <c>maxconn</c>/<c>uthreshold</c>; the client was closed at once.</summary>
     RealServerFull,
 
+    /// <summary>The client's IP already had <c>maxconn_per_source</c> connections open; the client was closed at once.</summary>
+    SourceLimit,
+
+    /// <summary>The client's IP opened connections faster than <c>conn_rate_per_source</c>; the client was closed at once.</summary>
+    SourceRateLimit,
+
     /// <summary>The proxy closed the connection: shutdown, or a drain that ran out of time.</summary>
     Shutdown,
 }

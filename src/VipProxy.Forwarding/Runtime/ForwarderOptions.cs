@@ -28,6 +28,10 @@ public sealed record ForwarderOptions
     /// </summary>
     public TimeSpan SuspectHoldDown { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Most client IPs tracked per virtual server for <c>maxconn_per_source</c> and
+    /// <c>conn_rate_per_source</c> (see <see cref="Admission.SourceAdmissionTable"/>; about 170 bytes each, so under 12 MiB at the default).</summary>
+    public int MaxTrackedSources { get; init; } = Admission.SourceAdmissionTable.DefaultCapacity;
+
     /// <summary>listen(2) backlog (the kernel caps it at net.core.somaxconn).</summary>
     public int ListenBacklog { get; init; } = 4096;
 

@@ -87,7 +87,9 @@ public sealed partial class VirtualServerRuntime
 
     /// <summary>
     /// Applies a reloaded configuration of this virtual server in place: weights, limits, timeouts, algorithm,
-    /// persistence and sorry server change for new connections at once; established connections continue. Real
+    /// persistence and sorry server change for new connections at once; established connections continue (and keep
+    /// counting against their source's <c>maxconn_per_source</c>; a changed rate period restarts a source's rate
+    /// window). Real
     /// servers keep their health state and counters; new ones start up (down with <c>alpha</c>); removed ones drain:
     /// no new connections, their persistence entries are dropped, and they stay in the status until their last
     /// connection ends.
@@ -239,6 +241,7 @@ public sealed partial class VirtualServerRuntime
             {
                 _lastPersistenceSweepTick = now;
                 snapshot.Persistence?.Sweep();
+                _sources.Sweep();
                 lock (_control)
                 {
                     _draining.RemoveAll(slot => slot.Counters.Open == 0);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using VipProxy.Forwarding.Admission;
 using VipProxy.Forwarding.Persistence;
 using VipProxy.Forwarding.Relay;
 using ForwardingServer = VipProxy.Forwarding.Scheduling.RealServer;
@@ -27,10 +28,17 @@ public sealed partial class VirtualServerRuntime
         var connection = new ProxiedConnection(Interlocked.Increment(ref _nextConnectionId), client);
         _connections.TryAdd(connection.Id, connection);
         bool admitted = false;
+        SourceLease sourceLease = default;
         Forwarded? forwarded = null;
         try
         {
             DispatchSnapshot snapshot = Volatile.Read(ref _snapshot);
+            if (TryAdmitSource(connection, snapshot, out sourceLease) is CloseReason refusal)
+            {
+                connection.Abort(refusal);
+                return;
+            }
+
             admitted = TryAdmit(snapshot.Config.MaxConnections ?? 0);
             if (!admitted)
             {
@@ -66,8 +74,32 @@ public sealed partial class VirtualServerRuntime
         }
         finally
         {
+            _sources.Release(sourceLease);
             Complete(connection, forwarded, admitted);
         }
+    }
+
+    /// <summary>
+    /// <c>maxconn_per_source</c> and <c>conn_rate_per_source</c>, checked before the virtual server's <c>maxconn</c> so
+    /// one noisy client cannot take the shared room first. Returns the refusal, or null when admitted (the lease then
+    /// counts the connection against its source until released).
+    /// </summary>
+    private CloseReason? TryAdmitSource(ProxiedConnection connection, DispatchSnapshot snapshot, out SourceLease lease)
+    {
+        lease = default;
+        SourceLimits limits = SourceLimits.From(snapshot.Config);
+        if (limits.IsNone || connection.ClientEndpoint is not { } client)
+        {
+            // No limit, or the client vanished before its address could be read (its first read will fail).
+            return null;
+        }
+
+        return _sources.TryAdmit(client.Address, limits, out lease) switch
+        {
+            SourceVerdict.TooManyConnections => CloseReason.SourceLimit,
+            SourceVerdict.RateExceeded => CloseReason.SourceRateLimit,
+            _ => null,
+        };
     }
 
     /// <summary>Counts a client against the virtual server's <c>maxconn</c> (0 = unlimited) with one CAS loop.</summary>

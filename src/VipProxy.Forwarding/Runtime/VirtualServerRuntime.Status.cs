@@ -46,7 +46,11 @@ public sealed partial class VirtualServerRuntime
             snapshot.SorryServer is not null && !snapshot.HasLiveServer,
             servers,
             sorry,
-            reasons.MoveToImmutable());
+            reasons.MoveToImmutable())
+        {
+            TrackedSources = _sources.Count,
+            UntrackedSourceAdmissions = _sources.Untracked,
+        };
     }
 
     /// <summary>The live connections (for <c>vipproxy status --connections</c> and tests).</summary>

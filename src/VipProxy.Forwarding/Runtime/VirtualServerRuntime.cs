@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VipProxy.Config.Model;
+using VipProxy.Forwarding.Admission;
 using VipProxy.Forwarding.Listening;
 using VipProxy.Forwarding.Persistence;
 using VipProxy.Forwarding.Relay;
@@ -35,6 +36,7 @@ public sealed partial class VirtualServerRuntime : IAsyncDisposable
     private readonly ConcurrentDictionary<long, ProxiedConnection> _connections = new();
     private readonly long[] _closeReasons = new long[CloseReasonSides.Count];
     private readonly ConnectionCounters _sorryCounters = new();
+    private readonly SourceAdmissionTable _sources;
     private readonly VirtualServerListener _listener;
     private readonly ITimer _housekeeping;
     private readonly ITimer _suspectTimer;
@@ -82,6 +84,7 @@ public sealed partial class VirtualServerRuntime : IAsyncDisposable
         }
 
         _persistence = CreatePersistenceTable(config, null);
+        _sources = new SourceAdmissionTable(_timeProvider, _options.MaxTrackedSources);
         _snapshot = BuildSnapshot(config);
         _listener = new VirtualServerListener(config.Endpoint, _options.ListenBacklog, OnAccepted, _logger);
         _housekeeping = _timeProvider.CreateTimer(

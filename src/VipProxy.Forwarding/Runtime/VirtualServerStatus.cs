@@ -30,6 +30,19 @@ public sealed record VirtualServerStatus(
     RealServerStatus? SorryServer,
     ImmutableArray<CloseReasonCount> CloseReasons)
 {
+    /// <summary>Client IPs held in the per-source admission table (0 when no per-source limit is set).</summary>
+    public int TrackedSources { get; init; }
+
+    /// <summary>Connections admitted without per-source accounting because the admission table was full of
+    /// sources with open connections (see <see cref="Admission.SourceAdmissionTable"/>).</summary>
+    public long UntrackedSourceAdmissions { get; init; }
+
+    /// <summary>Clients refused by <c>maxconn_per_source</c>.</summary>
+    public long SourceLimitRefused => CountOf(CloseReason.SourceLimit);
+
+    /// <summary>Clients refused by <c>conn_rate_per_source</c>.</summary>
+    public long SourceRateRefused => CountOf(CloseReason.SourceRateLimit);
+
     /// <summary>Finished connections closed for <paramref name="reason"/>.</summary>
     public long CountOf(CloseReason reason)
     {

@@ -45,8 +45,16 @@ public sealed class NodeMetrics : IDisposable
             r.VirtualServers.Select(v => Measure(v.ActiveConnections, VirtualServer(v))));
         Counter("vipproxy_virtual_server_connections_total", "Client connections accepted.", r =>
             r.VirtualServers.Select(v => Measure(v.TotalConnections, VirtualServer(v))));
-        Counter("vipproxy_virtual_server_refused_total", "Clients refused (maxconn or no real server).", r =>
+        Counter("vipproxy_virtual_server_refused_total", "Clients refused (maxconn, per-source limits, or no real server).", r =>
             r.VirtualServers.Select(v => Measure(v.RefusedConnections, VirtualServer(v))));
+        Counter("vipproxy_virtual_server_source_refused_total", "Clients refused by a per-source limit (maxconn_per_source or conn_rate_per_source).", r =>
+            r.VirtualServers.SelectMany(v => new[]
+            {
+                Measure(v.SourceLimitRefused, VirtualServer(v), ("limit", "maxconn_per_source")),
+                Measure(v.SourceRateRefused, VirtualServer(v), ("limit", "conn_rate_per_source")),
+            }));
+        Gauge("vipproxy_virtual_server_tracked_sources", "Client IPs held by the per-source admission table.", r =>
+            r.VirtualServers.Select(v => Measure(v.TrackedSources, VirtualServer(v))));
 
         Gauge("vipproxy_real_server_up", "1 while the real server passes its health checks.", r =>
             RealServers(r, s => s.Up ? 1 : 0));

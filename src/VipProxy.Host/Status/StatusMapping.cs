@@ -17,7 +17,8 @@ internal static class StatusMapping
         forwarding.PersistenceEntries ?? 0,
         forwarding.OpenConnections,
         forwarding.AcceptedConnections,
-        RefusedConnections: forwarding.CountOf(CloseReason.VirtualServerFull) + forwarding.CountOf(CloseReason.RealServerFull) + forwarding.CountOf(CloseReason.NoRealServer),
+        RefusedConnections: forwarding.CountOf(CloseReason.VirtualServerFull) + forwarding.CountOf(CloseReason.RealServerFull) + forwarding.CountOf(CloseReason.NoRealServer)
+            + forwarding.SourceLimitRefused + forwarding.SourceRateRefused,
         forwarding.RealServers.Select(r =>
         {
             var checks = health?.RealServers.FirstOrDefault(h => h.Endpoint.Equals(r.Endpoint));
@@ -35,5 +36,10 @@ internal static class StatusMapping
                 BytesOut: r.BytesFromServer,
                 r.FailedConnects,
                 r.Suspect);
-        }).ToList());
+        }).ToList())
+    {
+        SourceLimitRefused = forwarding.SourceLimitRefused,
+        SourceRateRefused = forwarding.SourceRateRefused,
+        TrackedSources = forwarding.TrackedSources,
+    };
 }

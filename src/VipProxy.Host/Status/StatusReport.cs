@@ -28,7 +28,17 @@ public sealed record VirtualServerReport(
     long ActiveConnections,
     long TotalConnections,
     long RefusedConnections,
-    IReadOnlyList<RealServerReport> RealServers);
+    IReadOnlyList<RealServerReport> RealServers)
+{
+    /// <summary>Of <see cref="RefusedConnections"/>: clients refused by <c>maxconn_per_source</c>.</summary>
+    public long SourceLimitRefused { get; init; }
+
+    /// <summary>Of <see cref="RefusedConnections"/>: clients refused by <c>conn_rate_per_source</c>.</summary>
+    public long SourceRateRefused { get; init; }
+
+    /// <summary>Client IPs held by the per-source admission table now.</summary>
+    public int TrackedSources { get; init; }
+}
 
 public sealed record RealServerReport(
     string Address,

@@ -19,7 +19,9 @@ internal static class TestConfigs
         TimeSpan? idleTimeout = null,
         IPEndPoint? sorryServer = null,
         TimeSpan? connectTimeout = null,
-        TimeSpan? delayLoop = null) =>
+        TimeSpan? delayLoop = null,
+        int? maxConnectionsPerSource = null,
+        ConnectionRateLimit? connectionRatePerSource = null) =>
         new(
             new IPEndPoint(IPAddress.Parse(address), 0),
             delayLoop ?? TimeSpan.FromSeconds(60),
@@ -39,8 +41,8 @@ internal static class TestConfigs
             connectTimeout ?? TimeSpan.FromSeconds(5),
             idleTimeout,
             false,
-            null,
-            null,
+            maxConnectionsPerSource,
+            connectionRatePerSource,
             ValueList.From(realServers));
 
     /// <summary>A loopback port that nothing listens on (bound, read, released).</summary>
