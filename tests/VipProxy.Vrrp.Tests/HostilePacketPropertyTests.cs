@@ -3,6 +3,7 @@ using System.Net;
 using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 using VipProxy.Vrrp.Protocol;
+using VipProxy.Vrrp.Runtime;
 using VipProxy.Vrrp.Tests.Support;
 using Xunit.Abstractions;
 
@@ -32,6 +33,9 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
     private static readonly IPAddress Stranger = IPAddress.Parse("198.18.200.66");
     private static readonly IPAddress Vip1 = IPAddress.Parse("198.18.200.100");
     private static readonly IPAddress Vip2 = IPAddress.Parse("198.18.200.101");
+    private static readonly IPAddress RuntimeAddress = IPAddress.Parse("198.18.0.1"); // FakeAdapters.WithEth0
+    private static readonly IPAddress RuntimePeer = IPAddress.Parse("198.18.0.2");
+    private static readonly IPAddress RuntimeVip = IPAddress.Parse("198.18.0.100"); // TestConfig.Instance
 
     /// <summary>The receiving instances, shaped like the keepalived runs the captures came from.</summary>
     private static readonly VrrpInstanceOptions[] Receivers =
@@ -59,10 +63,22 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
             Version = VrrpVersion.V3, VirtualRouterId = 53, PrimaryAddress = Receiver, VirtualAddresses = [Vip1],
             AdvertisementInterval = TimeSpan.FromMilliseconds(200), UnicastPeers = [Sender, OtherPeer],
         },
+
+        // What the service builds from RuntimeConfig: v2 PASS, unicast, so no TTL check (keepalived parity).
+        new()
+        {
+            VirtualRouterId = 51, PrimaryAddress = RuntimeAddress, VirtualAddresses = [RuntimeVip],
+            AuthType = VrrpAuthType.SimplePassword, AuthPassword = "1111", UnicastPeers = [RuntimePeer], CheckTtl = false,
+        },
     ];
 
+    /// <summary>Each receiver's legitimate peer: the source of its valid seeds.</summary>
+    private static readonly IPAddress[] Peers = [Sender, Sender, Sender, Sender, RuntimePeer];
+
+    private const int RuntimeReceiver = 4;
+
     /// <summary>Valid seeds per receiver: the captured bytes, then adverts of its peer at assorted priorities.</summary>
-    private static readonly byte[][][] Seeds = [.. Receivers.Select(SeedsFor)];
+    private static readonly byte[][][] Seeds = [.. Receivers.Select((_, r) => SeedsFor(r))];
 
     [Fact]
     public void A_million_hostile_datagrams_never_throw_are_classified_exactly_and_leave_master_and_backup_untouched()
@@ -112,12 +128,61 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
         }, iter: 20_000, print: h => h.ToString());
     }
 
+    [Fact]
+    public async Task Through_the_service_each_dropped_datagram_lands_in_the_status_counter_of_its_reason_and_the_master_stays()
+    {
+        // Where counting really happens: the interface hub counts what Decode drops ("socket.*", other VRIDs
+        // included), the instance's machine counts what its validator drops. The status is what operators read.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var adapters = FakeAdapters.WithEth0();
+        var config = TestConfig.Instance($"authentication {{\n auth_type PASS\n auth_pass 1111\n }}\n unicast_src_ip {RuntimeAddress}\n unicast_peer {{\n {RuntimePeer}\n }}");
+        await using var service = new VrrpService(config, TestConfig.Logs, time, adapters);
+        await service.StartAsync(default);
+        time.Advance(TimeSpan.FromSeconds(4)); // v2 priority 100: Master_Down_Interval 3.61 s
+        var before = service.GetStatus().Single();
+        Assert.Equal("MASTER", before.State);
+        var socket = adapters.Sockets["eth0"];
+        int sentBefore = socket.Sent.Count;
+
+        var gen = HostileCaseGen(RuntimeReceiver, RuntimeReceiver);
+        var pcg = new PCG(99, RunSeed);
+        var expected = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        int delivered = 0;
+        while (delivered < 20_000)
+        {
+            var datagram = gen.Generate(pcg, null, out _).Datagram;
+            var reason = Expected(datagram, Receivers[RuntimeReceiver]);
+            if (reason == DropReason.None)
+            {
+                continue; // valid adverts may legitimately move the election; this test is about drops
+            }
+
+            bool decodeLevel = reason == DropReason.WrongVirtualRouterId || Expected(datagram, null) != DropReason.None;
+            string key = (decodeLevel ? "socket." : "") + reason;
+            expected[key] = expected.GetValueOrDefault(key) + 1;
+            socket.Deliver(datagram);
+            delivered++;
+        }
+
+        await TestConfig.Eventually(() => service.GetStatus().Single().DropCounters.Values.Sum() == delivered, "every datagram counted", 60_000);
+        var after = service.GetStatus().Single();
+        output.WriteLine(string.Join("\n", after.DropCounters.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}: {c.Value}")));
+        Assert.Equal(expected, new SortedDictionary<string, long>(after.DropCounters.ToDictionary(), StringComparer.Ordinal));
+        Assert.Equal("MASTER", after.State);
+        Assert.Equal(before.VipsHeld, after.VipsHeld);
+        Assert.Equal(before.EffectivePriority, after.EffectivePriority);
+        Assert.Equal(before.Transitions, after.Transitions);
+        Assert.Equal(0, after.AdvertsReceived);
+        Assert.Equal(sentBefore, socket.Sent.Count); // no re-advert: nothing was accepted
+        Assert.True(expected.Count >= 10, "reasons reached: " + string.Join(", ", expected.Keys));
+    }
+
     /// <summary>A receiver, a seed and 1-3 mutations; usually re-checksummed so the mutant survives the checksum.</summary>
-    private static Gen<HostileCase> HostileCaseGen()
+    private static Gen<HostileCase> HostileCaseGen(int firstReceiver = 0, int lastReceiver = RuntimeReceiver)
     {
         var mutation = Gen.Select(Gen.Int[0, MutationKinds - 1], Gen.Int, Gen.Int).Select(m => new Mutation(m.Item1, m.Item2, m.Item3));
         var mutated =
-            from receiver in Gen.Int[0, Receivers.Length - 1]
+            from receiver in Gen.Int[firstReceiver, lastReceiver]
             from crossSeed in Gen.Int[0, 9]
             from seedReceiver in Gen.Int[0, Receivers.Length - 1]
             from seedIndex in Gen.Int[0, 99]
@@ -126,7 +191,7 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
             let seeds = Seeds[crossSeed == 0 ? seedReceiver : receiver] // one in ten from another instance: v2/v3 mixed, wrong VRID
             select new HostileCase(receiver, seeds[seedIndex % seeds.Length], mutations, FixChecksum: fixChecksum < 7);
         var random =
-            from receiver in Gen.Int[0, Receivers.Length - 1]
+            from receiver in Gen.Int[firstReceiver, lastReceiver]
             from bytes in Gen.Byte.Array[0, 80]
             select new HostileCase(receiver, bytes, [], FixChecksum: false);
         return Gen.Frequency((19, mutated), (1, random));
@@ -134,15 +199,17 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
 
     private const int MutationKinds = 22;
 
-    private static byte[][] SeedsFor(VrrpInstanceOptions receiver)
+    private static byte[][] SeedsFor(int index)
     {
+        var receiver = Receivers[index];
         var captured = CapturedKeepalivedPacketTests.CapturedDatagrams
             .Where(bytes => bytes[21] == receiver.VirtualRouterId)
+            .Where(bytes => new IPAddress(bytes.AsSpan(12, 4)).Equals(Peers[index]))
             .ToList();
-        var sender = receiver with { PrimaryAddress = Sender, UnicastPeers = [] };
+        var sender = receiver with { PrimaryAddress = Peers[index], UnicastPeers = [] };
         byte[] priorities = [0, 1, 50, 99, 100, 101, 150, 254, 255];
         var encoded = priorities.Select(p => VrrpCodec.EncodeIPv4DatagramToArray(
-            VrrpPacket.ForInstance(sender, p), Sender, receiver.UnicastPeers.Count > 0 ? Receiver : VrrpCodec.MulticastGroup));
+            VrrpPacket.ForInstance(sender, p), Peers[index], receiver.UnicastPeers.Count > 0 ? receiver.PrimaryAddress : VrrpCodec.MulticastGroup));
         return [.. captured, .. encoded];
     }
 
@@ -207,6 +274,7 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
         public static void Apply(List<byte> p, Mutation m, VrrpInstanceOptions receiver)
         {
             int a = m.A & int.MaxValue, b = m.B & int.MaxValue;
+            var peer = Peers[Array.IndexOf(Receivers, receiver)];
             int vrrp = p.Count > 0 ? Math.Max((p[0] & 0x0F) * 4, 20) : 20; // VRRP message start per the IHL
             switch ((MutationKind)m.Kind)
             {
@@ -251,7 +319,7 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
                     SetAddress(p, 12, (a % 5) switch
                     {
                         0 => receiver.PrimaryAddress, // our own address
-                        1 => Sender,
+                        1 => peer,
                         2 => OtherPeer,
                         3 => Stranger,
                         _ => new IPAddress(BitConverter.GetBytes(b)),
@@ -478,7 +546,8 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
     /// The reference classifier: the receive checks of RFC 3768 §7.1 / RFC 5798 §7.1 (with keepalived's choices) in the
     /// order <see cref="VrrpCodec.Decode"/> and <see cref="VrrpAdvertisementValidator"/> document, written afresh.
     /// </summary>
-    internal static DropReason Expected(byte[] d, VrrpInstanceOptions o)
+    /// <param name="o">The receiving instance; null stops after the instance-independent checks of Decode.</param>
+    internal static DropReason Expected(byte[] d, VrrpInstanceOptions? o)
     {
         if (d.Length < 20 || d[0] >> 4 != 4)
         {
@@ -528,6 +597,11 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
             return DropReason.BadChecksum;
         }
 
+        if (o is null)
+        {
+            return DropReason.None;
+        }
+
         if (message[1] != o.VirtualRouterId)
         {
             return DropReason.WrongVirtualRouterId;
@@ -538,7 +612,7 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
             return DropReason.WrongVersion;
         }
 
-        if (d[8] != 255)
+        if (o.CheckTtl && d[8] != 255)
         {
             return DropReason.TtlNot255;
         }
