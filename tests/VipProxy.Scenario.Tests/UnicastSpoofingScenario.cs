@@ -11,8 +11,8 @@ namespace VipProxy.Scenario.Tests;
 /// <summary>
 /// Issue #7, hostile input on the wire: a VipProxy pair in unicast mode (<c>unicast_peer</c>) and an attacker on the
 /// same LAN that forges adverts with a raw IP_HDRINCL socket (its own TTL, any source address) for a bounded time at
-/// a bounded rate. The master must stay master, the VIP must not move, and the master's status must count each kind
-/// of forgery under its drop reason.
+/// a bounded rate, at the master, at the backup and at the VRRP group. The master must stay master, the VIP must not
+/// move, and each node's status must count each kind of forgery under its drop reason.
 /// <para>
 /// Unicast mode is where the interesting case lies: keepalived does not check the TTL of unicast adverts (peers may
 /// sit behind a router) and accepts adverts only from the listed peers (with <c>vrrp_check_unicast_src</c>; VipProxy
@@ -38,9 +38,10 @@ public sealed class UnicastSpoofingScenario(ITestOutputHelper output)
         await WaitForVipAsync(lb1, held: true, TimeSpan.FromSeconds(15));
         await WaitForStateAsync(lb2, files, "BACKUP");
         var before = await StatusAsync(lb1, files);
+        var backupBefore = await StatusAsync(lb2, files);
         Assert.Equal("MASTER", before.State);
 
-        var forgeries = Forgeries(attacker.Address, lb2.Address, lb1.Address);
+        var forgeries = Forgeries(attacker.Address, lb1.Address, lb2.Address);
         using var socket = JunkRobustnessScenario.OpenInNamespace(attacker);
         using var stop = new CancellationTokenSource(Barrage);
         var barrage = Task.Run(async () =>
@@ -51,7 +52,8 @@ public sealed class UnicastSpoofingScenario(ITestOutputHelper output)
             {
                 while (sent < MaxDatagrams && await timer.WaitForNextTickAsync(stop.Token))
                 {
-                    socket.Send(forgeries[sent % forgeries.Count].Datagram, lb1.Address); // unicast, as a peer would
+                    var forgery = forgeries[sent % forgeries.Count];
+                    socket.Send(forgery.Datagram, forgery.Destination);
                     sent++;
                 }
             }
@@ -81,54 +83,71 @@ public sealed class UnicastSpoofingScenario(ITestOutputHelper output)
         Assert.Equal(before.Transitions, after.Transitions);
         Assert.NotEmpty(after.VipsHeld);
         Assert.Equal(before.VipsHeld, after.VipsHeld);
-        Assert.Equal("BACKUP", (await StatusAsync(lb2, files)).State);
+        var backupAfter = await StatusAsync(lb2, files);
+        output.WriteLine($"lb2 drop counters: {backupAfter.Drops}");
+        Assert.Equal("BACKUP", backupAfter.State);
+        Assert.Equal(backupBefore.Transitions, backupAfter.Transitions);
 
-        // Each kind rose by at least the number of times it was sent (the peer's real adverts add nothing here).
-        foreach (var group in forgeries.GroupBy(f => f.Counter))
+        // Each kind rose by exactly the number of times it was sent, on the node it was sent to (the master's real
+        // adverts are valid, so they add nothing to the backup's drop counters).
+        foreach (var (node, statusBefore, statusAfter) in new[] { ("lb1", before, after), ("lb2", backupBefore, backupAfter) })
         {
-            long expected = group.Sum(f => (long)Enumerable.Range(0, sent).Count(i => forgeries[i % forgeries.Count] == f));
-            long rose = after.Counter(group.Key) - before.Counter(group.Key);
-            Assert.True(rose == expected, $"{group.Key}: rose by {rose}, expected {expected} ({after.Drops})");
+            foreach (var group in forgeries.Where(f => f.Nodes.Split(' ').Contains(node)).GroupBy(f => f.Counter))
+            {
+                long expected = group.Sum(f => (long)Enumerable.Range(0, sent).Count(i => forgeries[i % forgeries.Count] == f));
+                long rose = statusAfter.Counter(group.Key) - statusBefore.Counter(group.Key);
+                Assert.True(rose == expected, $"{node} {group.Key}: rose by {rose}, expected {expected} ({statusAfter.Drops})");
+            }
         }
 
         // Unicast mode does not check TTL (keepalived parity), so no forgery may be counted as TtlNot255.
         Assert.Equal(0, after.Counter(nameof(DropReason.TtlNot255)));
+        Assert.Equal(0, backupAfter.Counter(nameof(DropReason.TtlNot255)));
     }
 
     private static string Unicast(LanHost self, LanHost peer) =>
         $"\n unicast_src_ip {self.Address}\n unicast_peer {{\n {peer.Address}\n }}\n";
 
-    /// <summary>One forged datagram and the status counter it must land in.</summary>
-    private sealed record Forgery(string Name, byte[] Datagram, string Counter);
+    /// <summary>One forged datagram, where it goes, and the status counter of which node it must land in.</summary>
+    private sealed record Forgery(string Name, byte[] Datagram, IPAddress Destination, string Nodes, string Counter);
 
-    private static List<Forgery> Forgeries(IPAddress attacker, IPAddress peer, IPAddress master)
+    private static List<Forgery> Forgeries(IPAddress attacker, IPAddress master, IPAddress peer)
     {
-        VrrpPacket Advert(byte vrid, string? password) => new()
+        VrrpPacket Advert(byte vrid, string? password, byte priority) => new()
         {
-            Version = VrrpVersion.V2, VirtualRouterId = vrid, Priority = 254, AdvertisementInterval = TimeSpan.FromSeconds(1),
+            Version = VrrpVersion.V2, VirtualRouterId = vrid, Priority = priority, AdvertisementInterval = TimeSpan.FromSeconds(1),
             Addresses = [Vip], AuthType = password is null ? VrrpAuthType.None : VrrpAuthType.SimplePassword,
             AuthData = password is null ? [] : [.. VrrpAuthentication.NormalizePassword(password)],
         };
 
-        byte[] Datagram(IPAddress source, byte ttl, byte vrid = 51, string? password = "secret1")
+        // IP_HDRINCL: the kernel keeps our source, destination and TTL as written.
+        byte[] Datagram(IPAddress source, IPAddress destination, byte ttl, byte vrid = 51, string? password = "secret1", byte priority = 254)
         {
-            // To the master's address, as the peer sends (IP_HDRINCL: the kernel keeps our destination, source and TTL).
             var bytes = new byte[64];
-            int length = VrrpCodec.EncodeIPv4Datagram(Advert(vrid, password), source, master, bytes, ttl);
+            int length = VrrpCodec.EncodeIPv4Datagram(Advert(vrid, password, priority), source, destination, bytes, ttl);
             return bytes[..length];
         }
 
-        var badChecksum = Datagram(peer, 255);
+        var badChecksum = Datagram(peer, master, 255);
         badChecksum[^1] ^= 0x5A;
+        var group = VrrpCodec.MulticastGroup;
         return
         [
-            new("TTL 64 from the attacker", Datagram(attacker, 64), nameof(DropReason.SourceNotUnicastPeer)),
-            new("priority 254 from a non-peer, right password", Datagram(attacker, 255), nameof(DropReason.SourceNotUnicastPeer)),
-            new("wrong auth_pass, spoofing the peer", Datagram(peer, 255, password: "guess"), nameof(DropReason.AuthPasswordMismatch)),
-            new("priority 254 spoofing the peer, TTL 64, wrong auth_pass", Datagram(peer, 64, password: "secret2"), nameof(DropReason.AuthPasswordMismatch)),
-            new("no auth, spoofing the peer", Datagram(peer, 255, password: null), nameof(DropReason.AuthTypeMismatch)),
-            new("wrong VRID", Datagram(peer, 255, vrid: 52), "socket." + nameof(DropReason.WrongVirtualRouterId)),
-            new("bad checksum, spoofing the peer", badChecksum, "socket." + nameof(DropReason.BadChecksum)),
+            // At the master, unicast as its peer sends.
+            new("TTL 64 from the attacker", Datagram(attacker, master, 64), master, "lb1", nameof(DropReason.SourceNotUnicastPeer)),
+            new("priority 254 from a non-peer, right password", Datagram(attacker, master, 255), master, "lb1", nameof(DropReason.SourceNotUnicastPeer)),
+            new("wrong auth_pass, spoofing the peer", Datagram(peer, master, 255, password: "guess"), master, "lb1", nameof(DropReason.AuthPasswordMismatch)),
+            new("priority 254 spoofing the peer, TTL 64, wrong auth_pass", Datagram(peer, master, 64, password: "secret2"), master, "lb1", nameof(DropReason.AuthPasswordMismatch)),
+            new("no auth, spoofing the peer", Datagram(peer, master, 255, password: null), master, "lb1", nameof(DropReason.AuthTypeMismatch)),
+            new("wrong VRID", Datagram(peer, master, 255, vrid: 52), master, "lb1", "socket." + nameof(DropReason.WrongVirtualRouterId)),
+            new("bad checksum, spoofing the peer", badChecksum, master, "lb1", "socket." + nameof(DropReason.BadChecksum)),
+
+            // To the VRRP group: both nodes' sockets are still members in unicast mode.
+            new("multicast priority 254 from a non-peer", Datagram(attacker, group, 255), group, "lb1 lb2", nameof(DropReason.SourceNotUnicastPeer)),
+
+            // At the backup: a forged priority-0 "master leaving" would make it take over after Skew_Time.
+            new("priority 0 spoofing the master, wrong auth_pass", Datagram(master, peer, 255, password: "guess", priority: 0), peer, "lb2", nameof(DropReason.AuthPasswordMismatch)),
+            new("priority 0 from a non-peer, right password", Datagram(attacker, peer, 255, priority: 0), peer, "lb2", nameof(DropReason.SourceNotUnicastPeer)),
         ];
     }
 
