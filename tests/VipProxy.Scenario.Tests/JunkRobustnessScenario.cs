@@ -73,7 +73,7 @@ public sealed class JunkRobustnessScenario(ITestOutputHelper output)
     }
 
     /// <summary>The product's raw socket, opened in the client's namespace from a thread that joined it.</summary>
-    private static IVrrpSocket OpenInNamespace(LanHost host)
+    internal static IVrrpSocket OpenInNamespace(LanHost host)
     {
         IVrrpSocket? socket = null;
         Exception? error = null;

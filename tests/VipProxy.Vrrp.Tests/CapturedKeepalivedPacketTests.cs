@@ -137,6 +137,9 @@ public sealed class CapturedKeepalivedPacketTests
             0x16, VrrpVersion.V3, 53, 150, 0, TimeSpan.FromMilliseconds(200), VrrpAuthType.None, null, [Vip1]),
     };
 
+    /// <summary>Every captured datagram, as seeds for the hostile-input mutators.</summary>
+    internal static IEnumerable<byte[]> CapturedDatagrams => Captures.Values.Select(c => c.Bytes);
+
     public static TheoryData<string> All => [.. Captures.Keys];
 
     public static TheoryData<string> WithPassword => [.. Captures.Where(c => c.Value.AuthType == VrrpAuthType.SimplePassword).Select(c => c.Key)];

@@ -19,6 +19,7 @@ public sealed class ConfigLexer
     private readonly Dictionary<string, List<string>> _definitions = new(StringComparer.Ordinal);
     private readonly Stack<string> _includeStack = new();
     private readonly List<Token> _tokens = [];
+    private int _includedFiles;
 
     public ConfigLexer(IConfigFileSystem files, LexerOptions options, DiagnosticBag diagnostics)
     {
@@ -347,6 +348,12 @@ public sealed class ConfigLexer
             return;
         }
         string pattern = arguments[0].Text;
+        if (pattern.Contains('\0', StringComparison.Ordinal))
+        {
+            // No path can hold a NUL; .NET's path APIs throw on one, which must not take the loader down.
+            _diagnostics.Error(arguments[0].Location, "include path contains a NUL character");
+            return;
+        }
         string baseDirectory = Path.GetDirectoryName(_includeStack.Peek()) ?? ".";
         string resolved = Path.IsPathRooted(pattern) ? pattern : Path.Combine(baseDirectory, pattern);
         IReadOnlyList<string> files = _files.ExpandGlob(resolved);
@@ -367,6 +374,14 @@ public sealed class ConfigLexer
             {
                 _diagnostics.Error(arguments[0].Location, $"'{file}' includes itself (through {string.Join(" -> ", _includeStack.Reverse().Select(Path.GetFileName))})");
                 continue;
+            }
+            if (++_includedFiles > LexerOptions.MaxIncludedFiles)
+            {
+                if (_includedFiles == LexerOptions.MaxIncludedFiles + 1)
+                {
+                    _diagnostics.Error(arguments[0].Location, $"more than {LexerOptions.MaxIncludedFiles} files included: files that include each other?");
+                }
+                return;
             }
             string? text = _files.TryReadAllText(file, out string? failure);
             if (text is null)

@@ -9,4 +9,11 @@ public sealed record LexerOptions(string? NodeId)
 {
     /// <summary>Deeper nesting than this is certainly an include loop through symlinks or globs.</summary>
     public const int MaxIncludeDepth = 16;
+
+    /// <summary>
+    /// Files read through <c>include</c> in one load. The cycle check stops a file including itself, but files that
+    /// glob-include each other (a conf.d whose files all say <c>include conf.d/*</c>) still multiply along every
+    /// acyclic path, up to n!/(n-16)! reads: a hang, not a configuration.
+    /// </summary>
+    public const int MaxIncludedFiles = 1000;
 }

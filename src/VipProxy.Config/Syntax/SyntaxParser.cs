@@ -10,11 +10,18 @@ namespace VipProxy.Config.Syntax;
 /// </summary>
 public sealed class SyntaxParser
 {
+    /// <summary>
+    /// keepalived's deepest real nesting is a handful of levels; a file nested deeper is broken or hostile, and
+    /// following it by recursion would overflow the stack and kill the process.
+    /// </summary>
+    public const int MaxBlockDepth = 64;
+
     private readonly IReadOnlyList<Token> _tokens;
     private readonly DiagnosticBag _diagnostics;
     private readonly IReadOnlySet<string> _topLevelBlocks;
     private int _position;
     private bool _reportedUnclosed;
+    private int _depth;
 
     private SyntaxParser(IReadOnlyList<Token> tokens, DiagnosticBag diagnostics, IReadOnlySet<string> topLevelBlocks)
     {
@@ -62,12 +69,12 @@ public sealed class SyntaxParser
                     if (blockCandidate >= 0)
                     {
                         Statement target = statements[blockCandidate];
-                        statements[blockCandidate] = target with { Block = new StatementBlock(token.Location, ParseBody(token, target)) };
+                        statements[blockCandidate] = target with { Block = new StatementBlock(token.Location, ParseNestedBody(token, target)) };
                     }
                     else
                     {
                         _diagnostics.Error(token.Location, "'{' does not follow a keyword: a block must be opened on the line of its keyword or the line after it");
-                        ParseBody(token, owner: null);
+                        ParseNestedBody(token, owner: null);
                     }
                     blockCandidate = -1;
                     continue;
@@ -90,6 +97,35 @@ public sealed class SyntaxParser
             ReportUnclosed(open, owner, "before the end of the file");
         }
         return statements;
+    }
+
+    // The body of a block whose '{' was just consumed, unless that is one level too many: then one error and the
+    // whole block is skipped (by counting braces, not by recursion).
+    private List<Statement> ParseNestedBody(Token open, Statement? owner)
+    {
+        if (_depth >= MaxBlockDepth)
+        {
+            _diagnostics.Error(open.Location, $"blocks nested deeper than {MaxBlockDepth} levels: this block is ignored");
+            for (int depth = 1; !AtEnd && depth > 0; _position++)
+            {
+                depth += Current.Kind switch
+                {
+                    TokenKind.OpenBrace => 1,
+                    TokenKind.CloseBrace => -1,
+                    _ => 0,
+                };
+            }
+            return [];
+        }
+        _depth++;
+        try
+        {
+            return ParseBody(open, owner);
+        }
+        finally
+        {
+            _depth--;
+        }
     }
 
     // Only one report per missing brace: the innermost open block takes the blame, and the blocks
@@ -128,7 +164,7 @@ public sealed class SyntaxParser
         {
             Token open = Current;
             _position++;
-            statement = statement with { Block = new StatementBlock(open.Location, ParseBody(open, statement)) };
+            statement = statement with { Block = new StatementBlock(open.Location, ParseNestedBody(open, statement)) };
         }
         return statement;
     }
