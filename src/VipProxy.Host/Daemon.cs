@@ -68,16 +68,29 @@ public static class Daemon
         return ExitOk;
     }
 
+    /// <summary>The <c>transparent</c> virtual servers, as "IP PORT".</summary>
+    public static List<string> TransparentVirtualServers(KeepalivedConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return [.. config.VirtualServers.Where(v => v.Transparent).Select(v => $"{v.Endpoint.Address} {v.Endpoint.Port}")];
+    }
+
     /// <summary>Capabilities and interfaces the file needs, each missing one as a sentence.</summary>
     public static IReadOnlyList<string> CheckPrerequisites(KeepalivedConfig config)
     {
         var problems = new List<string>();
         bool needsVrrp = config.VrrpInstances.Count > 0;
         bool needsLowPorts = config.VirtualServers.Any(v => v.Endpoint.Port < 1024);
+        List<string> transparent = TransparentVirtualServers(config);
         ulong effective = Capabilities.ReadEffective();
-        foreach (string capability in Capabilities.Missing(effective, needsVrrp, needsLowPorts))
+        IReadOnlyList<string> missing = Capabilities.Missing(effective, needsVrrp, needsLowPorts, transparent.Count > 0);
+        foreach (string capability in missing)
         {
             problems.Add($"missing capability {capability}; run as root or grant it (systemd: AmbientCapabilities=)");
+        }
+        if (transparent.Count > 0 && Capabilities.Has(effective, Capabilities.NetAdmin) && TransparentSockets.Probe() is { } refused)
+        {
+            problems.Add($"virtual_server {string.Join(", ", transparent)} is transparent but {refused}");
         }
         foreach (VrrpInstance instance in config.VrrpInstances)
         {
