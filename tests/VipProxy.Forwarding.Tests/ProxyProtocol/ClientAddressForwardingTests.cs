@@ -142,6 +142,25 @@ public class ClientAddressForwardingTests
     }
 
     [Fact]
+    public async Task A_reload_turns_transparent_on_for_new_connections()
+    {
+        await using var server = new RecordingServer();
+        VirtualServer plain = TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin, [TestConfigs.Real(server.Endpoint)]);
+        var (runtime, _, _) = await TestRuntime.StartAsync(plain);
+        await using (runtime)
+        {
+            await SendAndCloseAsync(runtime.Address(), "before\n", from: "127.0.0.9");
+            await TestClient.EventuallyAsync(() => server.Streams.Count == 1);
+            Assert.Equal("127.0.0.1", server.Streams.Single().Remote.Address.ToString());
+
+            runtime.ApplyConfig(plain with { Endpoint = runtime.Endpoint, Transparent = true });
+            await SendAndCloseAsync(runtime.Address(), "after\n", from: "127.0.0.9");
+            await TestClient.EventuallyAsync(() => server.Streams.Count == 2);
+            Assert.Equal("127.0.0.9", server.Streams.ToArray()[1].Remote.Address.ToString());
+        }
+    }
+
+    [Fact]
     public async Task Transparent_refuses_a_client_it_cannot_impersonate_and_says_why()
     {
         await using var server = new RecordingServer();
