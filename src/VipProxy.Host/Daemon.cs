@@ -62,8 +62,16 @@ public static class Daemon
 
         using IHost host = builder.Build();
         (ulong before, ulong after) = FileDescriptorLimit.RaiseToHardLimit();
-        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("vipproxy")
-            .LogInformation("file descriptor limit {Before} -> {After}", before, after);
+        ILogger startup = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("vipproxy");
+        startup.LogInformation("file descriptor limit {Before} -> {After}", before, after);
+        List<string> transparent = TransparentVirtualServers(config);
+        if (transparent.Count > 0)
+        {
+            // The kernel accepted the transparent bind (checked above); the return path cannot be checked from here.
+            startup.LogInformation(
+                "virtual_server {VirtualServers} transparent: real servers must route replies through this host, and this host must deliver them locally (fwmark rule, local route table, socket mark; README \"Client addresses\")",
+                string.Join(", ", transparent));
+        }
         await host.RunAsync().ConfigureAwait(false);
         return ExitOk;
     }

@@ -142,6 +142,36 @@ public class ClientAddressForwardingTests
     }
 
     [Fact]
+    public async Task Transparent_works_for_ipv6_clients_of_ipv6_real_servers()
+    {
+        using var listener = new TcpListener(IPAddress.IPv6Loopback, 0);
+        listener.Start();
+        var realServer = (IPEndPoint)listener.LocalEndpoint;
+        var (runtime, log, _) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
+            [TestConfigs.Real(realServer) with { SendProxy = ProxyProtocolVersion.V1 }], address: "::1") with { Transparent = true });
+        await using (runtime)
+        {
+            using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(runtime.Address());
+            using Socket accepted = await listener.AcceptSocketAsync();
+            var own = (IPEndPoint)client.LocalEndPoint!;
+            Assert.Equal(IPAddress.IPv6Loopback, ((IPEndPoint)accepted.RemoteEndPoint!).Address);
+
+            // Transparent and PROXY together: the header still names the client and the virtual server.
+            string expected = $"PROXY TCP6 ::1 ::1 {own.Port} {runtime.Address().Port}\r\n";
+            var buffer = new byte[expected.Length];
+            int filled = 0;
+            while (filled < buffer.Length)
+            {
+                filled += await accepted.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
+            }
+
+            Assert.Equal(expected, Encoding.ASCII.GetString(buffer));
+            Assert.DoesNotContain(log.Lines, line => line.StartsWith("1011 ", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task A_reload_turns_transparent_on_for_new_connections()
     {
         await using var server = new RecordingServer();
