@@ -102,6 +102,9 @@ public sealed class ClientAddressScenarios(ITestOutputHelper output)
             // Health checks come from the LB's own address and need nothing special.
             await EventuallyAsync(daemon, s => s.VirtualServers.SelectMany(v => v.RealServers).All(r => r.Up), "every check passes");
 
+            // The LB does not route for anyone: the return path below works without ip_forward.
+            Assert.Equal("net.ipv4.ip_forward = 0", (await lan.Lb.RunAsync("sysctl", "net.ipv4.ip_forward")).EnsureSuccess("sysctl").StandardOutput.Trim());
+
             // Without the return path, the real server's SYN-ACK to the client's address reaches the LB, which is no
             // router for it: the transparent connect times out.
             await ExpectConnectTimeoutAsync(lan, daemon, timeouts: 1);
