@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that VipProxy's tests, demo and benchmarks drive as real peers:
 # iproute2 (namespaces, veth, bridge), keepalived (VRRP interop), MariaDB (real servers),
-# HAProxy/wrk/iperf3/sysbench/nginx (benchmark peers). Only missing packages are installed.
+# HAProxy/wrk/iperf3/sysbench/nginx (benchmark peers), nftables (transparent-mode return path, inside test
+# namespaces only). Only missing packages are installed.
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   mariadb-server mariadb-client
   haproxy nginx-light wrk iperf3 sysbench
   tcpdump gnuplot-nox
+  nftables
 )
 
 missing=()

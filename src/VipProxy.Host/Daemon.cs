@@ -62,10 +62,25 @@ public static class Daemon
 
         using IHost host = builder.Build();
         (ulong before, ulong after) = FileDescriptorLimit.RaiseToHardLimit();
-        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("vipproxy")
-            .LogInformation("file descriptor limit {Before} -> {After}", before, after);
+        ILogger startup = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("vipproxy");
+        startup.LogInformation("file descriptor limit {Before} -> {After}", before, after);
+        List<string> transparent = TransparentVirtualServers(config);
+        if (transparent.Count > 0)
+        {
+            // The kernel accepted the transparent bind (checked above); the return path cannot be checked from here.
+            startup.LogInformation(
+                "virtual_server {VirtualServers} transparent: real servers must route replies through this host, and this host must deliver them locally (fwmark rule, local route table, socket mark; README \"Client addresses\")",
+                string.Join(", ", transparent));
+        }
         await host.RunAsync().ConfigureAwait(false);
         return ExitOk;
+    }
+
+    /// <summary>The <c>transparent</c> virtual servers, as "IP PORT".</summary>
+    public static List<string> TransparentVirtualServers(KeepalivedConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return [.. config.VirtualServers.Where(v => v.Transparent).Select(v => $"{v.Endpoint.Address} {v.Endpoint.Port}")];
     }
 
     /// <summary>Capabilities and interfaces the file needs, each missing one as a sentence.</summary>
@@ -74,10 +89,16 @@ public static class Daemon
         var problems = new List<string>();
         bool needsVrrp = config.VrrpInstances.Count > 0;
         bool needsLowPorts = config.VirtualServers.Any(v => v.Endpoint.Port < 1024);
+        List<string> transparent = TransparentVirtualServers(config);
         ulong effective = Capabilities.ReadEffective();
-        foreach (string capability in Capabilities.Missing(effective, needsVrrp, needsLowPorts))
+        IReadOnlyList<string> missing = Capabilities.Missing(effective, needsVrrp, needsLowPorts, transparent.Count > 0);
+        foreach (string capability in missing)
         {
             problems.Add($"missing capability {capability}; run as root or grant it (systemd: AmbientCapabilities=)");
+        }
+        if (transparent.Count > 0 && Capabilities.Has(effective, Capabilities.NetAdmin) && TransparentSockets.Probe() is { } refused)
+        {
+            problems.Add($"virtual_server {string.Join(", ", transparent)} is transparent but {refused}");
         }
         foreach (VrrpInstance instance in config.VrrpInstances)
         {

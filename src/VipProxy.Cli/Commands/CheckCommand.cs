@@ -51,6 +51,35 @@ internal static class CheckCommand
         {
             output.WriteLine($"{file}: configuration is valid ({result.Config.VrrpInstances.Count} vrrp_instance, {result.Config.VirtualServers.Count} virtual_server)");
         }
+        WriteTransparentNotes(result.Config, errors);
         return Valid;
+    }
+
+    /// <summary>
+    /// <c>transparent</c> needs this host's kernel and routing as well as a valid file. The file may be checked on
+    /// another machine, so these are warnings and the exit code stays "valid"; <c>vipproxy run</c> refuses to start
+    /// on the same findings.
+    /// </summary>
+    private static void WriteTransparentNotes(VipProxy.Config.Model.KeepalivedConfig config, TextWriter errors)
+    {
+        List<string> transparent = Daemon.TransparentVirtualServers(config);
+        if (transparent.Count == 0)
+        {
+            return;
+        }
+
+        string servers = string.Join(", ", transparent);
+        ulong effective = VipProxy.Host.Platform.Capabilities.ReadEffective();
+        foreach (string capability in VipProxy.Host.Platform.Capabilities.Missing(effective, false, false, needsTransparent: true))
+        {
+            errors.WriteLine($"warning: virtual_server {servers}: this process lacks {capability}; vipproxy run would refuse to start");
+        }
+        if (VipProxy.Host.Platform.Capabilities.Has(effective, VipProxy.Host.Platform.Capabilities.NetAdmin)
+            && VipProxy.Host.Platform.TransparentSockets.Probe() is { } refused)
+        {
+            errors.WriteLine($"warning: virtual_server {servers}: {refused}; vipproxy run would refuse to start");
+        }
+        errors.WriteLine($"note: virtual_server {servers} is transparent: real servers must route replies to clients through this host, "
+            + "and this host must deliver them to its own sockets (ip rule fwmark + local route table + a socket-match mark; see the README, \"Client addresses\")");
     }
 }

@@ -45,6 +45,11 @@ public enum CloseReason
     /// <summary>The client's IP opened connections faster than <c>conn_rate_per_source</c>; the client was closed at once.</summary>
     SourceRateLimit,
 
+    /// <summary>A <c>transparent</c> virtual server could not connect from the client's address: the kernel refused
+    /// IP_TRANSPARENT or the bind to the client's IP (missing CAP_NET_ADMIN, or a client of another address family
+    /// than the real server). A problem of this host, so the real server is not held against it.</summary>
+    TransparentBindFailed,
+
     /// <summary>The proxy closed the connection: shutdown, or a drain that ran out of time.</summary>
     Shutdown,
 }

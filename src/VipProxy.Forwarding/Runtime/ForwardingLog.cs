@@ -57,6 +57,12 @@ internal static partial class ForwardingLog
         Message = "Virtual server {VirtualServer}: connect to real server {RealServer} failed ({Error}); suspect: no new clients for {HoldDownMs} ms or until a health check reports it up; redispatching: {Redispatching}")]
     public static partial void RealServerSuspect(ILogger logger, IPEndPoint virtualServer, IPEndPoint realServer, SocketError error, long holdDownMs, bool redispatching);
 
+    /// <summary>A transparent connect could not take the client's address. Error the first time, then Debug until a
+    /// bind succeeds: the cause (a missing capability) repeats for every client.</summary>
+    [LoggerMessage(EventId = 1011,
+        Message = "Virtual server {VirtualServer} (transparent): cannot connect from client address {Client} ({Error}): {Reason}; the client is closed")]
+    public static partial void TransparentBindFailed(ILogger logger, LogLevel level, IPEndPoint virtualServer, IPAddress client, SocketError error, string reason);
+
     [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "Virtual server {VirtualServer}: connection {ConnectionId} failed unexpectedly")]
     public static partial void ConnectionCrashed(ILogger logger, IPEndPoint virtualServer, long connectionId, Exception exception);
 }

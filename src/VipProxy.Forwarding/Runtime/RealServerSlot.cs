@@ -54,5 +54,5 @@ internal sealed class RealServerSlot(ConfigRealServer config, bool up)
     public int? ScheduledWeight => HeldDown ? null : EffectiveWeight;
 
     public ForwardingServer ToSnapshot(int weight) =>
-        new(Name, Config.Endpoint, weight, Config.MaxConnections ?? 0, Counters);
+        new(Name, Config.Endpoint, weight, Config.MaxConnections ?? 0, Counters, Config.SendProxy);
 }

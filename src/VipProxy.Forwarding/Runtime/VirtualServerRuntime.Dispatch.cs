@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using VipProxy.Config.Model;
 using VipProxy.Forwarding.Admission;
 using VipProxy.Forwarding.Persistence;
 using VipProxy.Forwarding.Relay;
@@ -179,7 +180,7 @@ public sealed partial class VirtualServerRuntime
             }
 
             attempts++;
-            SocketError error = await ConnectAsync(connection, server.Endpoint, snapshot.Config.ProxyConnectTimeout).ConfigureAwait(false);
+            SocketError error = await ConnectAsync(connection, server.Endpoint, server.SendProxy, snapshot.Config).ConfigureAwait(false);
             if (error == SocketError.Success)
             {
                 return new Forwarded(server, snapshot.Persistence, lease);
@@ -209,13 +210,18 @@ public sealed partial class VirtualServerRuntime
         if (snapshot.SorryServer is { } sorry && (!snapshot.HasLiveServer || attempts > 0))
         {
             sorry.Counters.ConnectionOpened();
-            SocketError error = await ConnectAsync(connection, sorry.Endpoint, snapshot.Config.ProxyConnectTimeout).ConfigureAwait(false);
+            SocketError error = await ConnectAsync(connection, sorry.Endpoint, sorry.SendProxy, snapshot.Config).ConfigureAwait(false);
             if (error == SocketError.Success)
             {
                 return new Forwarded(sorry, null, default);
             }
 
             sorry.Counters.ConnectionClosed(wasInactive: false);
+            if (connection.IsAborted)
+            {
+                return null;
+            }
+
             sorry.Counters.ConnectFailed();
             ForwardingLog.ConnectAttemptFailed(_logger, Microsoft.Extensions.Logging.LogLevel.Warning, Endpoint, sorry.Endpoint, error, false);
             attempts++;
@@ -229,9 +235,13 @@ public sealed partial class VirtualServerRuntime
     }
 
     /// <summary>One connect with <c>proxy_connect_timeout</c>; the socket is attached to the connection first so a
-    /// shutdown also cancels a pending connect. Returns the error (<see cref="SocketError.TimedOut"/> on timeout).</summary>
-    private async Task<SocketError> ConnectAsync(ProxiedConnection connection, IPEndPoint endpoint, TimeSpan timeout)
+    /// shutdown also cancels a pending connect. From the client's address when the virtual server is
+    /// <c>transparent</c>; followed by the PROXY header when <paramref name="sendProxy"/> asks for one, so the header
+    /// is in the socket before the relay (any relay) moves a single client byte. Returns the error
+    /// (<see cref="SocketError.TimedOut"/> on timeout); a refused transparent bind aborts the connection.</summary>
+    private async Task<SocketError> ConnectAsync(ProxiedConnection connection, IPEndPoint endpoint, ProxyProtocolVersion sendProxy, VirtualServer config)
     {
+        TimeSpan timeout = config.ProxyConnectTimeout;
         if (endpoint.Address.IsIPv4MappedToIPv6)
         {
             // An IPv6-only socket cannot reach ::ffff:a.b.c.d (ENETUNREACH); talk IPv4 to an IPv4 server.
@@ -240,12 +250,27 @@ public sealed partial class VirtualServerRuntime
 
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         connection.AttachRealServer(socket);
+        if (config.Transparent)
+        {
+            SocketError bindError = BindToClientAddress(connection, socket);
+            if (bindError != SocketError.Success)
+            {
+                connection.DetachRealServer();
+                return bindError;
+            }
+        }
+
         using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
         long started = _timeProvider.GetTimestamp();
         try
         {
             await socket.ConnectAsync(endpoint, timeoutSource.Token).ConfigureAwait(false);
             socket.NoDelay = true;
+            if (sendProxy != ProxyProtocolVersion.None)
+            {
+                SendProxyHeader(connection, socket, sendProxy);
+            }
+
             if (ForwardingMetrics.ConnectLatency.Enabled)
             {
                 ForwardingMetrics.ConnectLatency.Record(

@@ -1,4 +1,5 @@
 using System.Net;
+using VipProxy.Config.Model;
 
 namespace VipProxy.Forwarding.Scheduling;
 
@@ -22,7 +23,15 @@ public sealed class RealServer
     /// <param name="maxConnections">Open connections at which the server counts as overloaded and is skipped for
     /// new connections (LVS <c>u_threshold</c>, keepalived <c>uthreshold</c>); 0 means unlimited.</param>
     /// <param name="counters">Live counters to share with earlier snapshots; a new object when null.</param>
-    public RealServer(string name, IPEndPoint endpoint, int weight, long maxConnections = 0, ConnectionCounters? counters = null)
+    /// <param name="sendProxy">The PROXY protocol header each forwarded connection starts with (<c>send_proxy</c>,
+    /// <c>send_proxy_v2</c>); carried here so the connect path reads it from the snapshot without a lookup.</param>
+    public RealServer(
+        string name,
+        IPEndPoint endpoint,
+        int weight,
+        long maxConnections = 0,
+        ConnectionCounters? counters = null,
+        ProxyProtocolVersion sendProxy = ProxyProtocolVersion.None)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -33,6 +42,7 @@ public sealed class RealServer
         Weight = weight;
         MaxConnections = maxConnections;
         Counters = counters ?? new ConnectionCounters();
+        SendProxy = sendProxy;
     }
 
     /// <summary>Creates a snapshot named after its endpoint (<c>ip:port</c>).</summary>
@@ -53,6 +63,9 @@ public sealed class RealServer
     /// <summary>Open-connection limit (0 = unlimited).</summary>
     public long MaxConnections { get; }
 
+    /// <summary>The PROXY protocol header sent before the client's bytes; <see cref="ProxyProtocolVersion.None"/>: none.</summary>
+    public ProxyProtocolVersion SendProxy { get; }
+
     /// <summary>Live counters, shared across snapshots of the same server.</summary>
     public ConnectionCounters Counters { get; }
 
@@ -69,7 +82,7 @@ public sealed class RealServer
 
     /// <summary>The same server with another weight, sharing the live counters.</summary>
     public RealServer WithWeight(int weight) =>
-        weight == Weight ? this : new RealServer(Name, Endpoint, weight, MaxConnections, Counters);
+        weight == Weight ? this : new RealServer(Name, Endpoint, weight, MaxConnections, Counters, SendProxy);
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} (weight {Weight})";

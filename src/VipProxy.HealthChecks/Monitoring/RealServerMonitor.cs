@@ -67,9 +67,17 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(probes);
         var checkers = server.Checkers
-            .Select(check => (probes.Create(check, server.Endpoint), TimingOf(check.Settings)))
+            .Select(check => (probes.Create(check, server.Endpoint, CheckProxyHeaderOf(server)), TimingOf(check.Settings)))
             .ToList();
         return new RealServerMonitor(server, checkers, alpha, scripts, options);
+    }
+
+    /// <summary>Checks carry the PROXY header only with <c>check_send_proxy</c>; <c>send_proxy</c> alone concerns the
+    /// forwarded connections.</summary>
+    public static ProxyProtocolVersion CheckProxyHeaderOf(RealServer server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return server.CheckSendProxy ? server.SendProxy : ProxyProtocolVersion.None;
     }
 
     /// <summary>keepalived's checker settings as the scheduler's timing.</summary>

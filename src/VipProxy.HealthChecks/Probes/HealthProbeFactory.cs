@@ -23,11 +23,16 @@ public sealed class HealthProbeFactory
     }
 
     /// <summary>The probe of <paramref name="check"/> against the real server at <paramref name="realServer"/>.</summary>
-    public IHealthProbe Create(HealthCheck check, IPEndPoint realServer)
+    public IHealthProbe Create(HealthCheck check, IPEndPoint realServer) => Create(check, realServer, ProxyProtocolVersion.None);
+
+    /// <summary>The probe of <paramref name="check"/>; its connection starts with a PROXY header of
+    /// <paramref name="sendProxy"/> (<c>check_send_proxy</c>) unless that is <see cref="ProxyProtocolVersion.None"/>.
+    /// MISC_CHECK scripts open their own connections and are unaffected.</summary>
+    public IHealthProbe Create(HealthCheck check, IPEndPoint realServer, ProxyProtocolVersion sendProxy)
     {
         ArgumentNullException.ThrowIfNull(check);
         ArgumentNullException.ThrowIfNull(realServer);
-        ProbeTarget target = ProbeTarget.For(check.Settings, realServer);
+        ProbeTarget target = ProbeTarget.For(check.Settings, realServer, sendProxy);
         return check switch
         {
             TcpCheck => new TcpProbe(target, _timeProvider),

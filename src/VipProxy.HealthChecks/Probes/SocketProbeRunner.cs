@@ -1,4 +1,7 @@
+using System.Net;
 using System.Net.Sockets;
+using VipProxy.Config.Model;
+using VipProxy.Forwarding.ProxyProtocol;
 
 namespace VipProxy.HealthChecks.Probes;
 
@@ -24,11 +27,18 @@ internal static class SocketProbeRunner
             socket.NoDelay = true;
             if (target.BindTo is not null)
             {
-                socket.Bind(new System.Net.IPEndPoint(target.BindTo, 0));
+                socket.Bind(new IPEndPoint(target.BindTo, 0));
             }
 
             await socket.ConnectAsync(target.Endpoint, deadline.Token).ConfigureAwait(false);
             step.Current = "connected";
+            if (target.SendProxy != ProxyProtocolVersion.None)
+            {
+                step.Current = "sending the PROXY header";
+                await SendProxyHeaderAsync(socket, target.SendProxy, deadline.Token).ConfigureAwait(false);
+                step.Current = "connected";
+            }
+
             return await exchange(socket, step, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -55,6 +65,19 @@ internal static class SocketProbeRunner
         {
             // Raised by the protocol readers for malformed or unexpected replies.
             return ProbeResult.Down($"protocol error while {step.Current}: {e.Message}");
+        }
+    }
+
+    /// <summary>The header for the check's own connection (its local address as the source, the real server as
+    /// the destination), as HAProxy's check-send-proxy sends it.</summary>
+    private static async Task SendProxyHeaderAsync(Socket socket, ProxyProtocolVersion version, CancellationToken deadline)
+    {
+        var header = new byte[ProxyProtocolHeader.MaxLength];
+        int length = ProxyProtocolHeader.Write(header, version, (IPEndPoint)socket.LocalEndPoint!, (IPEndPoint)socket.RemoteEndPoint!);
+        int sent = 0;
+        while (sent < length)
+        {
+            sent += await socket.SendAsync(header.AsMemory(sent, length - sent), SocketFlags.None, deadline).ConfigureAwait(false);
         }
     }
 

@@ -27,12 +27,17 @@ public static class Capabilities
     public static bool Has(ulong effective, int capability) => (effective & (1UL << capability)) != 0;
 
     /// <summary>What the file needs and the process lacks, as "CAP_NET_ADMIN (to add VIPs)" phrases.</summary>
-    public static IReadOnlyList<string> Missing(ulong effective, bool needsVrrp, bool needsLowPorts)
+    public static IReadOnlyList<string> Missing(ulong effective, bool needsVrrp, bool needsLowPorts, bool needsTransparent = false)
     {
         var missing = new List<string>();
-        if (needsVrrp && !Has(effective, NetAdmin))
+        if ((needsVrrp || needsTransparent) && !Has(effective, NetAdmin))
         {
-            missing.Add("CAP_NET_ADMIN (to add and remove VIPs and watch links)");
+            missing.Add((needsVrrp, needsTransparent) switch
+            {
+                (true, true) => "CAP_NET_ADMIN (to add and remove VIPs and watch links, and for transparent virtual servers to connect from the client's address with IP_TRANSPARENT)",
+                (true, false) => "CAP_NET_ADMIN (to add and remove VIPs and watch links)",
+                _ => "CAP_NET_ADMIN (for transparent virtual servers to connect from the client's address with IP_TRANSPARENT)",
+            });
         }
         if (needsVrrp && !Has(effective, NetRaw))
         {

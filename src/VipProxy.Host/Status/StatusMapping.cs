@@ -18,7 +18,7 @@ internal static class StatusMapping
         forwarding.OpenConnections,
         forwarding.AcceptedConnections,
         RefusedConnections: forwarding.CountOf(CloseReason.VirtualServerFull) + forwarding.CountOf(CloseReason.RealServerFull) + forwarding.CountOf(CloseReason.NoRealServer)
-            + forwarding.SourceLimitRefused + forwarding.SourceRateRefused,
+            + forwarding.SourceLimitRefused + forwarding.SourceRateRefused + forwarding.CountOf(CloseReason.TransparentBindFailed),
         forwarding.RealServers.Select(r =>
         {
             var checks = health?.RealServers.FirstOrDefault(h => h.Endpoint.Equals(r.Endpoint));
