@@ -38,8 +38,11 @@ internal sealed record StreamResult(StreamVerdict Verdict, long Length, long Sen
     /// <summary>The client's port, once connected (to find the stream in the daemons' connection log).</summary>
     public int LocalPort { get; init; }
 
+    /// <summary>What the LB nodes held for this stream's 4-tuple when it was seen stalled (null: never stalled).</summary>
+    public string? Stall { get; init; }
+
     public override string ToString() =>
-        $"{Verdict} at {Started.TotalSeconds:F2}-{Ended.TotalSeconds:F2} s, port {LocalPort}: {Sent}/{Length} sent, {Received}/{Length + 32} received{(Detail is null ? "" : ", " + Detail)}";
+        $"{Verdict} at {Started.TotalSeconds:F2}-{Ended.TotalSeconds:F2} s, port {LocalPort}: {Sent}/{Length} sent, {Received}/{Length + 32} received{(Detail is null ? "" : ", " + Detail)}{(Stall is null ? "" : "; stalled: " + Stall)}";
 }
 
 /// <summary>
@@ -51,10 +54,11 @@ internal static class ChecksummedStream
     public const int ChunkSize = 16 * 1024;
     private const int DigestLength = 32;
 
+    /// <summary>Runs one stream; <paramref name="port"/> receives the client's port as soon as it is connected.</summary>
     public static async Task<StreamResult> RunAsync(NamespaceThread client, IPEndPoint target, int seed, int length, TimeSpan pace,
-        TimeSpan connectDeadline, TimeSpan deadline, Stopwatch clock)
+        TimeSpan connectDeadline, TimeSpan deadline, Stopwatch clock, StrongBox<int>? port = null)
     {
-        var port = new StrongBox<int>();
+        port ??= new StrongBox<int>();
         var result = await RunCoreAsync(client, target, seed, length, pace, connectDeadline, deadline, clock, port);
         return result with { LocalPort = port.Value };
     }
