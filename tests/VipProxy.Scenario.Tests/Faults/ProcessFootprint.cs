@@ -7,13 +7,14 @@ namespace VipProxy.Scenario.Tests.Faults;
 /// namespace). Descriptors are split by kind: sockets are connections and listeners; pipes are the splice relay's
 /// pool (KernelPipePool keeps up to 64 idle pipes per size on purpose, so pipes are bounded, not leaked).
 /// </summary>
-internal sealed record ProcessFootprint(int Descriptors, int Sockets, int Pipes, long ResidentKiB)
+internal sealed record ProcessFootprint(int Descriptors, int Sockets, int Pipes, long ResidentKiB, IReadOnlyDictionary<string, int> Kinds)
 {
     public int NonPipeDescriptors => Descriptors - Pipes;
 
     public static ProcessFootprint Of(int pid)
     {
         int descriptors = 0, sockets = 0, pipes = 0;
+        var kinds = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var entry in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
         {
             string? target;
@@ -32,6 +33,10 @@ internal sealed record ProcessFootprint(int Descriptors, int Sockets, int Pipes,
             }
 
             descriptors++;
+            string kind = target.StartsWith("anon_inode:", StringComparison.Ordinal) || !target.Contains(":[", StringComparison.Ordinal)
+                ? target                                                     // anon_inode:[eventfd], a file's path
+                : target[..target.IndexOf(':', StringComparison.Ordinal)];   // socket:[123], pipe:[456]
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
             if (target.StartsWith("socket:", StringComparison.Ordinal))
             {
                 sockets++;
@@ -51,7 +56,17 @@ internal sealed record ProcessFootprint(int Descriptors, int Sockets, int Pipes,
             }
         }
 
-        return new ProcessFootprint(descriptors, sockets, pipes, rss);
+        return new ProcessFootprint(descriptors, sockets, pipes, rss, kinds);
+    }
+
+    /// <summary>Descriptor kinds whose count differs from <paramref name="baseline"/>'s, e.g. "anon_inode[eventfd] +2".</summary>
+    public string KindsChangedSince(ProcessFootprint baseline)
+    {
+        var changes = Kinds.Keys.Union(baseline.Kinds.Keys)
+            .Select(k => (Kind: k, Delta: Kinds.GetValueOrDefault(k) - baseline.Kinds.GetValueOrDefault(k)))
+            .Where(c => c.Delta != 0)
+            .Select(c => $"{c.Kind} {c.Delta:+0;-0}");
+        return string.Join(", ", changes) is { Length: > 0 } text ? text : "none";
     }
 
     public override string ToString() =>

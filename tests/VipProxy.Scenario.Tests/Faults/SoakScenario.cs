@@ -20,11 +20,13 @@ namespace VipProxy.Scenario.Tests.Faults;
 /// complete-looking but wrong reply. Afterwards both daemons are still running, their descriptors are back to
 /// the baseline, and their RSS has not grown by more than a stated margin.
 /// <para>
-/// One hang is known and tolerated (counted and printed, not fixed here): on failback, a stream that lived on lb2
+/// Two hangs are known and tolerated (counted and printed, not fixed here): on failback, a stream that lived on lb2
 /// can collide with a TIME_WAIT socket that lb1 still holds for the same 4-tuple from an earlier connection
 /// (the proxy closed that one first; the client reused its port at once). The TIME_WAIT socket answers with ACKs,
-/// not a reset, so the client hangs until TIME_WAIT ends. Each hung stream is looked up with <c>ss</c> on both
-/// nodes while it is stalled; a hang without such a socket fails the test.
+/// not a reset, so the client hangs until TIME_WAIT ends. Likewise a stream orphaned by the link cut: the node
+/// that relayed it can no longer reach the client, and a client waiting for its reply sends nothing that the new
+/// master could reset. Each hung stream is looked up with <c>ss</c> on both nodes while it is stalled; any other
+/// hang fails the test.
 /// </para>
 /// <para>
 /// CI runs one round of the schedule (about 25 s of load). The long version is the same test with
@@ -163,7 +165,7 @@ public sealed class SoakScenario(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(1)); // let the last closes and health checks settle
         var after1 = ProcessFootprint.Of(lan.Node1.Process.Id);
         var after2 = ProcessFootprint.Of(lan.Node2.Process.Id);
-        Mark($"after: lb1 {after1}; lb2 {after2}");
+        Mark($"after: lb1 {after1}; lb2 {after2}; descriptor kinds changed: lb1 {after1.KindsChangedSince(before1)}; lb2 {after2.KindsChangedSince(before2)}");
 
         var results = load.Results.ToList();
         var counts = Enum.GetValues<StreamVerdict>().ToDictionary(v => v, v => results.Count(r => r.Verdict == v));
@@ -179,7 +181,8 @@ public sealed class SoakScenario(ITestOutputHelper output)
             $"soak: {rounds} round(s), {(loadEnded - loadStarted).TotalSeconds:F0} s of faulted load, {results.Count} streams: " +
             $"completed-intact {counts[StreamVerdict.Intact]} ({bytesVerified / 1048576.0:F1} MiB verified), failed-visibly {failedVisibly} " +
             $"(connect {counts[StreamVerdict.ConnectFailed]}, reset {counts[StreamVerdict.Reset]}, early EOF {counts[StreamVerdict.EarlyEof]}, " +
-            $"client deadline {counts[StreamVerdict.TimedOut]}, of which {results.Count(r => r.Verdict == StreamVerdict.TimedOut && r.Stall?.Contains("TIME-WAIT", StringComparison.Ordinal) == true)} against a TIME_WAIT socket on the node that took the VIP back), " +
+            $"client deadline {counts[StreamVerdict.TimedOut]}: {results.Count(r => r.Verdict == StreamVerdict.TimedOut && IsTimeWaitCollision(r))} against a TIME_WAIT socket " +
+            $"on the node that took the VIP back, {results.Count(r => r.Verdict == StreamVerdict.TimedOut && IsOrphaned(r))} orphaned by a failover), " +
             $"silently-truncated-or-corrupted {counts[StreamVerdict.Corrupted]}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"soak: lb1 fds {before1.Descriptors} -> {after1.Descriptors} (non-pipe {before1.NonPipeDescriptors} -> {after1.NonPipeDescriptors}, pipes {before1.Pipes} -> {after1.Pipes}), " +
@@ -195,18 +198,24 @@ public sealed class SoakScenario(ITestOutputHelper output)
                 string.Join('\n', results.Where(r => r.Verdict == StreamVerdict.Corrupted)));
         }
 
-        // A hang is a failure the client sees only by its own deadline. One kind is known and left to the product
-        // (reported, not fixed here): after failback, a stream that lived on lb2 may share its 4-tuple with an
-        // earlier connection that lb1 closed first and still holds in TIME_WAIT (60 s); the client's client port
-        // was free again at once. That TIME_WAIT socket answers the client's segments with ACKs instead of a reset,
-        // so the stream hangs until TIME_WAIT ends and a later retransmission meets a reset (~1-2 min with backoff).
+        // A hang is a failure the client sees only by its own deadline. Two kinds are known, tolerated here and
+        // reported (they belong to a full proxy whose connections live on one node; not fixed by this test):
+        // - TIME_WAIT collision on failback: a stream that lived on lb2 shares its 4-tuple with an earlier
+        //   connection that lb1 closed first and still holds in TIME_WAIT (60 s; the client's port was free again
+        //   at once). That socket answers the client's segments with ACKs instead of a reset, so the stream hangs
+        //   until TIME_WAIT ends and a later retransmission meets a reset (~1-2 min with backoff).
+        // - Orphaned: the node that relayed the stream lost its link and the VIP; its idle_timeout reset could not
+        //   reach the client, and a client that has nothing left to send (it waits for the reply) never sends the
+        //   segment that the new master would reset. Only the client's own timeout or keepalive ends it.
+        // Any other hang (a node still holding the stream while the client gets nothing) fails the test.
         var hung = results.Where(r => r.Verdict == StreamVerdict.TimedOut).ToList();
-        var timeWaitCollisions = hung.Where(r => r.Stall?.Contains("TIME-WAIT", StringComparison.Ordinal) == true).ToList();
-        var otherHangs = hung.Except(timeWaitCollisions).ToList();
+        var timeWaitCollisions = hung.Where(IsTimeWaitCollision).ToList();
+        var orphaned = hung.Where(IsOrphaned).ToList();
+        var otherHangs = hung.Except(timeWaitCollisions).Except(orphaned).ToList();
         if (otherHangs.Count > 0)
         {
-            broken.Add($"{otherHangs.Count} streams hung until the client's own {StreamDeadline.TotalSeconds} s deadline (no reset, no EOF) without a TIME_WAIT collision:\n" +
-                string.Join('\n', otherHangs));
+            broken.Add($"{otherHangs.Count} streams hung until the client's own {StreamDeadline.TotalSeconds} s deadline (no reset, no EOF), " +
+                "neither against a TIME_WAIT socket nor orphaned:\n" + string.Join('\n', otherHangs));
         }
 
         if (counts[StreamVerdict.Intact] < 20 * rounds)
@@ -268,6 +277,12 @@ public sealed class SoakScenario(ITestOutputHelper output)
 
         return string.Join(" ", parts);
     }
+
+    private static bool IsTimeWaitCollision(StreamResult result) => result.Stall?.Contains("TIME-WAIT", StringComparison.Ordinal) == true;
+
+    /// <summary>No socket for the stream on either node, and the client had sent everything: it only waits for a reply.</summary>
+    private static bool IsOrphaned(StreamResult result) =>
+        result.Stall == "lb1 [none] lb2 [none]" && result.Sent == result.Length;
 
     private static TimeSpan Duration() =>
         Environment.GetEnvironmentVariable(DurationVariable) is { Length: > 0 } text
