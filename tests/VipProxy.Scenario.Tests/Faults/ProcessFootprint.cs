@@ -7,7 +7,7 @@ namespace VipProxy.Scenario.Tests.Faults;
 /// namespace). Descriptors are split by kind: sockets are connections and listeners; pipes are the splice relay's
 /// pool (KernelPipePool keeps up to 64 idle pipes per size on purpose, so pipes are bounded, not leaked).
 /// </summary>
-internal sealed record ProcessFootprint(int Descriptors, int Sockets, int Pipes, long ResidentKiB, IReadOnlyDictionary<string, int> Kinds)
+internal sealed record ProcessFootprint(int Descriptors, int Sockets, int Pipes, long ResidentKiB, long AnonymousKiB, IReadOnlyDictionary<string, int> Kinds)
 {
     public int NonPipeDescriptors => Descriptors - Pipes;
 
@@ -47,16 +47,20 @@ internal sealed record ProcessFootprint(int Descriptors, int Sockets, int Pipes,
             }
         }
 
-        long rss = 0;
+        long rss = 0, anonymous = 0;
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
             {
-                rss = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                rss = KiB(line);
+            }
+            else if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
+            {
+                anonymous = KiB(line);
             }
         }
 
-        return new ProcessFootprint(descriptors, sockets, pipes, rss, kinds);
+        return new ProcessFootprint(descriptors, sockets, pipes, rss, anonymous, kinds);
     }
 
     /// <summary>Descriptor kinds whose count differs from <paramref name="baseline"/>'s, e.g. "anon_inode[eventfd] +2".</summary>
@@ -70,5 +74,8 @@ internal sealed record ProcessFootprint(int Descriptors, int Sockets, int Pipes,
     }
 
     public override string ToString() =>
-        $"{Descriptors} fds ({Sockets} sockets, {Pipes} pipes), RSS {ResidentKiB / 1024.0:F1} MiB";
+        $"{Descriptors} fds ({Sockets} sockets, {Pipes} pipes), RSS {ResidentKiB / 1024.0:F1} MiB (anonymous {AnonymousKiB / 1024.0:F1} MiB)";
+
+    private static long KiB(string statusLine) =>
+        long.Parse(statusLine[(statusLine.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
 }
