@@ -143,6 +143,7 @@ public sealed class StateMachineTests
         Assert.Equal(VrrpState.Backup, node.State);
         Assert.Equal(
             [
+                new SendAdvertisement(100), // higher_prio_send_advert (VipProxy's default): see SplitBrainTests
                 new CancelTimer(VrrpTimer.Advertisement),
                 new CancelTimer(VrrpTimer.GarpDelay),
                 new RemoveVirtualAddresses([Vip]),
@@ -163,7 +164,13 @@ public sealed class StateMachineTests
 
         var actions = node.Receive(AdvertFrom(Options(NodeA, priority: 90), 90));
 
-        Assert.Equal([new SendAdvertisement(100)], actions);
+        Assert.Equal(
+            [
+                new SendAdvertisement(100),
+                new SendGratuitousArps([Vip], 5, TimeSpan.Zero),
+                new ArmTimer(VrrpTimer.GarpLowerPriorityDelay, _lan.Now + TimeSpan.FromSeconds(5)),
+            ],
+            actions, new ActionComparer());
         Assert.Equal(VrrpState.Master, node.State);
     }
 
@@ -184,7 +191,13 @@ public sealed class StateMachineTests
 
         var actions = node.Receive(AdvertFrom(Options(NodeA, priority: 100), 100)); // .11 < .12
 
-        Assert.Equal([new SendAdvertisement(100)], actions);
+        Assert.Equal(
+            [
+                new SendAdvertisement(100),
+                new SendGratuitousArps([Vip], 5, TimeSpan.Zero),
+                new ArmTimer(VrrpTimer.GarpLowerPriorityDelay, _lan.Now + TimeSpan.FromSeconds(5)),
+            ],
+            actions, new ActionComparer());
         Assert.Equal(VrrpState.Master, node.State);
     }
 

@@ -17,6 +17,7 @@ public sealed class VrrpCounters
     private long _becameMaster;
     private long _releasedMaster;
     private long _lowerPriorityDiscarded;
+    private long _lowerPriorityAnswered;
     private long _intervalMismatchAccepted;
     private long _addressMismatchAccepted;
 
@@ -43,6 +44,12 @@ public sealed class VrrpCounters
 
     /// <summary>Accepted adverts a preempting backup ignored because their priority was lower (RFC 5798 §6.4.2).</summary>
     public long LowerPriorityDiscarded => Interlocked.Read(ref _lowerPriorityDiscarded);
+
+    /// <summary>
+    /// Adverts with a lower priority (or equal from a lower address) heard while master: another router also believed
+    /// it was master. Each was answered with an advert and gratuitous ARP (keepalived's garp_lower_prio_repeat).
+    /// </summary>
+    public long LowerPriorityAnswered => Interlocked.Read(ref _lowerPriorityAnswered);
 
     /// <summary>Accepted v3 adverts whose interval differed from ours (logged, adopted).</summary>
     public long IntervalMismatchAccepted => Interlocked.Read(ref _intervalMismatchAccepted);
@@ -119,4 +126,6 @@ public sealed class VrrpCounters
     }
 
     internal void RecordLowerPriorityDiscarded() => Interlocked.Increment(ref _lowerPriorityDiscarded);
+
+    internal void RecordLowerPriorityAnswered() => Interlocked.Increment(ref _lowerPriorityAnswered);
 }

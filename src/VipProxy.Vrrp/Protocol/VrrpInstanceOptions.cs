@@ -89,6 +89,35 @@ public sealed record VrrpInstanceOptions
     /// <summary><c>garp_interval</c>: spacing between gratuitous ARPs within a burst (default 0).</summary>
     public TimeSpan GarpInterval { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// <c>garp_lower_prio_repeat</c>: gratuitous ARPs per address that a master sends when it hears a lower-priority
+    /// advert (another router that also believes it is master: a healed split brain). keepalived's default is
+    /// <c>garp_master_repeat</c>, which null stands for; 0 turns the re-announcement off.
+    /// </summary>
+    public int? GarpLowerPriorityRepeat { get; init; }
+
+    /// <summary>
+    /// <c>garp_lower_prio_delay</c>: delay of the second such burst. keepalived's default is <c>garp_master_delay</c>,
+    /// which null stands for; 0 means no second burst.
+    /// </summary>
+    public TimeSpan? GarpLowerPriorityDelay { get; init; }
+
+    /// <summary><see cref="GarpLowerPriorityRepeat"/> with keepalived's fallback applied.</summary>
+    public int EffectiveGarpLowerPriorityRepeat => GarpLowerPriorityRepeat ?? GarpMasterRepeat;
+
+    /// <summary><see cref="GarpLowerPriorityDelay"/> with keepalived's fallback applied.</summary>
+    public TimeSpan EffectiveGarpLowerPriorityDelay => GarpLowerPriorityDelay ?? GarpMasterDelay;
+
+    /// <summary>
+    /// keepalived <c>higher_prio_send_advert</c>: a master that hears a higher priority sends one advert at its own
+    /// priority before it steps down, so that the winner hears a lower priority and re-announces the VIPs by
+    /// gratuitous ARP (<see cref="GarpLowerPriorityRepeat"/>). keepalived defaults to off; VipProxy defaults to on,
+    /// because without it a healed split brain ends with the hosts' ARP caches on the loser half of the time: if
+    /// the winner's advert happens to arrive first, the loser steps down silently, the winner never hears a lower
+    /// priority, and the last gratuitous ARP the hosts saw is the loser's. The extra advert is harmless to peers.
+    /// </summary>
+    public bool HigherPrioritySendAdvert { get; init; } = true;
+
     /// <summary>True when this router owns the virtual addresses (priority 255).</summary>
     public bool IsAddressOwner => Priority == VrrpPacket.PriorityOwner;
 
@@ -147,12 +176,13 @@ public sealed record VrrpInstanceOptions
             errors.Add("preempt_delay must be 0-1000 s.");
         }
 
-        if (GarpMasterRepeat < 0 || GarpMasterRefreshRepeat < 0)
+        if (GarpMasterRepeat < 0 || GarpMasterRefreshRepeat < 0 || GarpLowerPriorityRepeat < 0)
         {
             errors.Add("Gratuitous ARP repeat counts cannot be negative.");
         }
 
-        if (GarpMasterDelay < TimeSpan.Zero || GarpMasterRefresh < TimeSpan.Zero || GarpInterval < TimeSpan.Zero)
+        if (GarpMasterDelay < TimeSpan.Zero || GarpMasterRefresh < TimeSpan.Zero || GarpInterval < TimeSpan.Zero
+            || GarpLowerPriorityDelay < TimeSpan.Zero)
         {
             errors.Add("Gratuitous ARP delays cannot be negative.");
         }

@@ -260,6 +260,14 @@ public sealed class VrrpStateMachine
         {
             // "greater than the local Priority, or equal and the primary IPvX address of the sender is greater":
             // cancel Adver_Timer, adopt the interval, set Master_Down_Timer, transition to Backup.
+            if (_options.HigherPrioritySendAdvert)
+            {
+                // keepalived higher_prio_send_advert: one advert at our own priority first. Two masters at once means
+                // the hosts' ARP caches may last have heard us; the winner hears this lower priority and re-sends
+                // its gratuitous ARPs (below), whichever of the two adverts crossed the healed link first.
+                SendAdvertisement(actions, ours);
+            }
+
             LeaveMaster(actions, announceStop: false);
             var interval = packet.Version == VrrpVersion.V3 ? packet.AdvertisementInterval : _options.AdvertisementInterval;
             _preemptAllowedAt = null;
@@ -268,10 +276,23 @@ public sealed class VrrpStateMachine
             return;
         }
 
-        // Lower priority, or equal from a lower address. RFC 5798 says discard; keepalived re-advertises at once
-        // ("forcing new election") so a confused peer hears the real master without waiting an interval. We follow
-        // keepalived.
+        // Lower priority, or equal from a lower address: another router believes it is master (a split brain that
+        // just healed, or a peer that missed our adverts). RFC 5798 §6.4.3 says "Discard the ADVERTISEMENT";
+        // keepalived (vrrp_state_master_rx) re-advertises at once, unless lower_prio_no_advert, so the peer steps
+        // down without waiting an interval, and then, with garp_lower_prio_repeat (default garp_master_repeat),
+        // re-sends gratuitous ARP: while both were master, the hosts' ARP caches may have followed the other
+        // router's announcement, and nothing else would bring them back before their entries expire. A second
+        // burst follows garp_lower_prio_delay later (default garp_master_delay). We follow keepalived.
+        Counters.RecordLowerPriorityAnswered();
         SendAdvertisement(actions, ours);
+        int repeat = _options.EffectiveGarpLowerPriorityRepeat;
+        SendGratuitousArps(actions, repeat);
+        if (repeat > 0 && _options.EffectiveGarpLowerPriorityDelay > TimeSpan.Zero && _options.VirtualAddresses.Count > 0)
+        {
+            // keepalived starts one timer thread per such advert; one re-armed deadline sends the same bursts
+            // without piling up timers while a stuck peer keeps advertising.
+            Arm(actions, VrrpTimer.GarpLowerPriorityDelay, now + _options.EffectiveGarpLowerPriorityDelay);
+        }
     }
 
     private void OnTimer(List<VrrpAction> actions, TimeSpan now, TimerExpired expired)
@@ -297,6 +318,10 @@ public sealed class VrrpStateMachine
             case VrrpTimer.GarpDelay when State == VrrpState.Master:
                 // keepalived garp_master_delay: one more burst, for switches and hosts that missed the first.
                 SendGratuitousArps(actions, _options.GarpMasterRepeat);
+                break;
+            case VrrpTimer.GarpLowerPriorityDelay when State == VrrpState.Master:
+                // keepalived vrrp_lower_prio_gratuitous_arp_thread: the second burst after a lower-priority advert.
+                SendGratuitousArps(actions, _options.EffectiveGarpLowerPriorityRepeat);
                 break;
             case VrrpTimer.GarpRefresh when State == VrrpState.Master:
                 // keepalived garp_master_refresh: periodic reminder while master.
@@ -388,6 +413,7 @@ public sealed class VrrpStateMachine
         Cancel(actions, VrrpTimer.Advertisement);
         Cancel(actions, VrrpTimer.GarpDelay);
         Cancel(actions, VrrpTimer.GarpRefresh);
+        Cancel(actions, VrrpTimer.GarpLowerPriorityDelay);
         if (announceStop)
         {
             // RFC 5798 §6.4.3: priority 0 first, while we still hold the addresses, so the backup's Skew_Time

@@ -14,4 +14,10 @@ public enum VrrpTimer
 
     /// <summary>Master: periodic gratuitous ARP refresh every <c>garp_master_refresh</c> (keepalived).</summary>
     GarpRefresh,
+
+    /// <summary>
+    /// Master: the second gratuitous ARP burst, <c>garp_lower_prio_delay</c> after hearing a lower-priority advert
+    /// (keepalived's <c>vrrp_lower_prio_gratuitous_arp_thread</c>).
+    /// </summary>
+    GarpLowerPriorityDelay,
 }

@@ -208,10 +208,18 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
                 while (_pending.TryDequeue(out var next))
                 {
                     var before = _machine.State;
+                    long answeredBefore = _machine.Counters.LowerPriorityAnswered;
                     var actions = _machine.Handle(next);
                     if (_machine.State != before)
                     {
                         LogTransition(_logger, _instance.Name, StateWord(before), StateWord(_machine.State), _machine.EffectivePriority);
+                    }
+
+                    if (_machine.Counters.LowerPriorityAnswered != answeredBefore && next is PacketReceived { Verdict.Advertisement: { } heard })
+                    {
+                        // keepalived logs the same: two masters at once is worth an operator's attention.
+                        LogLowerPriorityMaster(_logger, _instance.Name, heard.Source, heard.Packet.Priority, _machine.EffectivePriority,
+                            _machine.Options.EffectiveGarpLowerPriorityRepeat);
                     }
 
                     foreach (var action in actions)
@@ -424,6 +432,9 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
 
     [LoggerMessage(EventId = 715, Level = LogLevel.Error, Message = "({Instance}) could not {Verb} VIP {Address}: {Reason}")]
     private static partial void LogAddressFailed(ILogger logger, string instance, string verb, string address, string reason);
+
+    [LoggerMessage(EventId = 717, Level = LogLevel.Warning, Message = "({Instance}) advert from {Source} with lower priority {Priority} while master (ours {Ours}): re-advertising and sending {Repeat} gratuitous ARP(s) per VIP")]
+    private static partial void LogLowerPriorityMaster(ILogger logger, string instance, IPAddress source, byte priority, byte ours, int repeat);
 
     [LoggerMessage(EventId = 716, Level = LogLevel.Error, Message = "({Instance}) VIP {Address}: no such interface")]
     private static partial void LogNoInterface(ILogger logger, string instance, string address);
