@@ -44,6 +44,8 @@ public static class ConfigDumper
         w.Line($"vrrp_garp_master_refresh {Seconds(g.Garp.MasterRefresh)}");
         w.Line($"vrrp_garp_master_refresh_repeat {g.Garp.MasterRefreshRepeat}");
         w.Line($"vrrp_garp_interval {Seconds(g.Garp.Interval)}");
+        w.LineIf(g.Garp.LowerPriorityDelay is not null, $"vrrp_garp_lower_prio_delay {Seconds(g.Garp.LowerPriorityDelay ?? TimeSpan.Zero)}");
+        w.LineIf(g.Garp.LowerPriorityRepeat is not null, $"vrrp_garp_lower_prio_repeat {g.Garp.LowerPriorityRepeat}");
         w.Close();
     }
 
@@ -122,6 +124,8 @@ public static class ConfigDumper
         w.Line($"garp_master_refresh {Seconds(i.Garp.MasterRefresh)}");
         w.Line($"garp_master_refresh_repeat {i.Garp.MasterRefreshRepeat}");
         w.Line($"garp_interval {Seconds(i.Garp.Interval)}");
+        w.LineIf(i.Garp.LowerPriorityDelay is not null, $"garp_lower_prio_delay {Seconds(i.Garp.LowerPriorityDelay ?? TimeSpan.Zero)}");
+        w.LineIf(i.Garp.LowerPriorityRepeat is not null, $"garp_lower_prio_repeat {i.Garp.LowerPriorityRepeat}");
         w.LineIf(i.DontTrackPrimary, "dont_track_primary");
         w.LineIf(!i.TrackVirtualServers, "dont_track_virtual_servers");
         w.Close();

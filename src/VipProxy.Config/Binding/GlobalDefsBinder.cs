@@ -36,8 +36,8 @@ internal static class GlobalDefsBinder
         { "vrrp_garp_master_refresh", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.MasterRefresh = v) },
         { "vrrp_garp_master_refresh_repeat", (b, s, c) => GarpBuilder.BindCount(s, c, v => b.Garp.MasterRefreshRepeat = v) },
         { "vrrp_garp_interval", (b, s, c) => GarpBuilder.BindInterval(s, c, v => b.Garp.Interval = v) },
-        { "vrrp_garp_lower_prio_delay", (b, s, c) => GarpBuilder.BindDelay(s, c, _ => { }) },
-        { "vrrp_garp_lower_prio_repeat", (b, s, c) => GarpBuilder.BindCount(s, c, _ => { }) },
+        { "vrrp_garp_lower_prio_delay", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.LowerPriorityDelay = v) },
+        { "vrrp_garp_lower_prio_repeat", (b, s, c) => GarpBuilder.BindCount(s, c, v => b.Garp.LowerPriorityRepeat = v) },
     };
 
     // "metrics_listen PORT" listens on loopback; an address must be written out to expose metrics further.
@@ -85,13 +85,17 @@ internal sealed class GarpBuilder
     public TimeSpan? MasterRefresh;
     public int? MasterRefreshRepeat;
     public TimeSpan? Interval;
+    public TimeSpan? LowerPriorityDelay;
+    public int? LowerPriorityRepeat;
 
     public GarpSettings Build(GarpSettings fallback) => new(
         MasterDelay ?? fallback.MasterDelay,
         MasterRepeat ?? fallback.MasterRepeat,
         MasterRefresh ?? fallback.MasterRefresh,
         MasterRefreshRepeat ?? fallback.MasterRefreshRepeat,
-        Interval ?? fallback.Interval);
+        Interval ?? fallback.Interval,
+        LowerPriorityDelay ?? fallback.LowerPriorityDelay,
+        LowerPriorityRepeat ?? fallback.LowerPriorityRepeat);
 
     public static void BindDelay(Statement statement, BindContext context, Action<TimeSpan> set)
     {

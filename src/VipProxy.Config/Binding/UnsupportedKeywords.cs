@@ -77,7 +77,7 @@ internal static class UnsupportedKeywords
         ["ha_suspend"] = "health checks always run, on the backup too, so that it is ready to take over",
         ["vrrp_gna_interval"] = "IPv6 neighbour advertisements are not sent: VipProxy supports IPv4 only",
         ["vrrp_lower_prio_no_advert"] = "a master always answers a lower priority with an advert",
-        ["vrrp_higher_prio_send_advert"] = "not implemented; harmless",
+        ["vrrp_higher_prio_send_advert"] = "VipProxy always does this: a master that hears a higher priority sends one advert before it steps down",
         ["vrrp_check_unicast_src"] = "adverts from addresses not in unicast_peer are always dropped",
     };
 }

@@ -163,6 +163,8 @@ internal static class VrrpInstanceBinder
         { "garp_master_refresh", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.MasterRefresh = v) },
         { "garp_master_refresh_repeat", (b, s, c) => GarpBuilder.BindCount(s, c, v => b.Garp.MasterRefreshRepeat = v) },
         { "garp_interval", (b, s, c) => GarpBuilder.BindInterval(s, c, v => b.Garp.Interval = v) },
+        { "garp_lower_prio_delay", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.LowerPriorityDelay = v) },
+        { "garp_lower_prio_repeat", (b, s, c) => GarpBuilder.BindCount(s, c, v => b.Garp.LowerPriorityRepeat = v) },
         { "dont_track_primary", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.DontTrackPrimary = true; } } },
         { "dont_track_virtual_servers", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.DontTrackVirtualServers = true; } } },
     };

@@ -39,12 +39,18 @@ public sealed record GlobalDefinitions(
 /// <param name="MasterRefresh"><c>garp_master_refresh SECS</c>: periodic re-announcement while master. Default 0 (off).</param>
 /// <param name="MasterRefreshRepeat"><c>garp_master_refresh_repeat N</c>: ARPs per refresh. Default 1.</param>
 /// <param name="Interval"><c>vrrp_garp_interval SECS</c> / <c>garp_interval</c>: gap between ARPs of one burst. Default 0.</param>
+/// <param name="LowerPriorityDelay"><c>garp_lower_prio_delay SECS</c>: after a master hears a lower priority (a healed
+/// split brain) and re-announces its VIPs, delay of the second burst. Null: <paramref name="MasterDelay"/>, as keepalived.</param>
+/// <param name="LowerPriorityRepeat"><c>garp_lower_prio_repeat N</c>: ARPs per such burst; 0 turns the re-announcement
+/// off. Null: <paramref name="MasterRepeat"/>, as keepalived.</param>
 public sealed record GarpSettings(
     TimeSpan MasterDelay,
     int MasterRepeat,
     TimeSpan MasterRefresh,
     int MasterRefreshRepeat,
-    TimeSpan Interval)
+    TimeSpan Interval,
+    TimeSpan? LowerPriorityDelay = null,
+    int? LowerPriorityRepeat = null)
 {
     public static GarpSettings Default { get; } = new(TimeSpan.FromSeconds(5), 5, TimeSpan.Zero, 1, TimeSpan.Zero);
 }

@@ -46,6 +46,8 @@ public static class OptionsMapper
             GarpMasterRefresh = instance.Garp.MasterRefresh,
             GarpMasterRefreshRepeat = instance.Garp.MasterRefreshRepeat,
             GarpInterval = instance.Garp.Interval,
+            GarpLowerPriorityDelay = instance.Garp.LowerPriorityDelay,
+            GarpLowerPriorityRepeat = instance.Garp.LowerPriorityRepeat,
         };
     }
 

@@ -110,6 +110,7 @@ public sealed class TrackingAndScriptTests
                 }
                 garp_master_delay 3
                 garp_master_repeat 2
+                garp_lower_prio_repeat 1
             }
             """);
         var options = OptionsMapper.Map(config.VrrpInstances[0], config.Global, IPAddress.Parse("198.18.0.1"));
@@ -124,6 +125,7 @@ public sealed class TrackingAndScriptTests
         Assert.Equal([IPAddress.Parse("198.18.0.100")], options.VirtualAddresses); // excluded ones are not advertised
         Assert.Equal(TimeSpan.FromSeconds(3), options.GarpMasterDelay);
         Assert.Equal(2, options.GarpMasterRepeat);
+        Assert.Equal((1, TimeSpan.FromSeconds(3)), (options.EffectiveGarpLowerPriorityRepeat, options.EffectiveGarpLowerPriorityDelay));
         Assert.True(options.CheckTtl);
         Assert.Empty(options.Validate());
     }
