@@ -37,13 +37,8 @@ public sealed partial class VrrpService : IAsyncDisposable
     private bool _stopped;
     private bool _disposed;
 
-    /// <summary>A service on the real kernel adapters.</summary>
-    public VrrpService(KeepalivedConfig config, ILoggerFactory loggerFactory, TimeProvider timeProvider)
-        : this(config, loggerFactory, timeProvider, new LinuxVrrpAdapters(new ProcessScriptRunner((loggerFactory ?? throw new ArgumentNullException(nameof(loggerFactory))).CreateLogger("vipproxy.vrrp.scripts"))))
-    {
-    }
-
-    /// <summary>A service on the given adapters (tests).</summary>
+    /// <summary>A service on the given adapters: <see cref="LinuxVrrpAdapters"/> with the daemon's script runner, or
+    /// fakes in tests.</summary>
     public VrrpService(KeepalivedConfig config, ILoggerFactory loggerFactory, TimeProvider timeProvider, IVrrpAdapterFactory adapters)
     {
         ArgumentNullException.ThrowIfNull(config);

@@ -65,5 +65,7 @@ public sealed class VrrpScriptRunnerTests : IDisposable
         Assert.Equal(ScriptOutcome.Failed, await runner.RunAsync(new ScriptInvocation(["/bin/false"], null, TimeSpan.FromSeconds(5)), CancellationToken.None));
         Assert.Equal(ScriptOutcome.TimedOut, await runner.RunAsync(new ScriptInvocation(["/bin/sleep", "5"], null, TimeSpan.FromMilliseconds(200)), CancellationToken.None));
         Assert.Equal(ScriptOutcome.NotStarted, await runner.RunAsync(new ScriptInvocation(["/nonexistent/check"], null, TimeSpan.FromSeconds(1)), CancellationToken.None));
+        // No shell: "x; false" reaches `test` as one word, so the comparison is true.
+        Assert.Equal(ScriptOutcome.Succeeded, await runner.RunAsync(new ScriptInvocation(["/usr/bin/test", "x; false", "=", "x; false"], null, TimeSpan.FromSeconds(5)), CancellationToken.None));
     }
 }

@@ -2,7 +2,8 @@ using VipProxy.Config.Model;
 
 namespace VipProxy.Vrrp.Runtime;
 
-/// <summary>Runs <c>vrrp_script</c> checks and notify scripts. The Linux implementation is <see cref="ProcessScriptRunner"/>.</summary>
+/// <summary>Runs <c>vrrp_script</c> checks and notify scripts. The daemon gives the VRRP side the same runner as
+/// the health checks (VipProxy.Host.VrrpScriptRunner): keepalived's accounts and script security, no shell.</summary>
 public interface IScriptRunner
 {
     /// <summary>Runs one script to completion or until <see cref="ScriptInvocation.Timeout"/>.</summary>

@@ -40,7 +40,7 @@ public sealed class KeepalivedInProcessTests(ITestOutputHelper output)
             await File.WriteAllTextAsync(file, Config(lb1, 150));
             var keepalived = lb1.Start("/usr/sbin/keepalived", "-n", "-l", "-D", "-P", "-f", file,
                 "-p", Path.Combine(directory, "ka.pid"), "-r", Path.Combine(directory, "vrrp.pid"), "-c", Path.Combine(directory, "chk.pid"));
-            await using var service = new VrrpService(TestConfig.Parse(Config(lb2, 100)), new TestOutputLoggerFactory(output, "lb2"), TimeProvider.System);
+            await using var service = new VrrpService(TestConfig.Parse(Config(lb2, 100)), new TestOutputLoggerFactory(output, "lb2"), TimeProvider.System, new LinuxVrrpAdapters(new FakeScriptRunner()));
             Assert.True(NetNs.Run(lb2.NamespaceName, () => service.StartAsync(default)).IsCompletedSuccessfully);
 
             await TestConfig.Eventually(() => service.GetStatus()[0] is { State: "BACKUP", MasterAddress: "198.18.0.1" }, "keepalived seen as master", 15000);

@@ -55,7 +55,7 @@ public sealed class TwoNodeTests(ITestOutputHelper output)
     private VrrpService Start(LanHost host, int priority)
     {
         var service = new VrrpService(TestConfig.Parse(Config(host.Interfaces[0].Name, priority)),
-            new TestOutputLoggerFactory(output, host.Name), TimeProvider.System);
+            new TestOutputLoggerFactory(output, host.Name), TimeProvider.System, new LinuxVrrpAdapters(new FakeScriptRunner()));
 
         // StartAsync opens every socket synchronously, so they all belong to the namespace of this thread.
         var started = NetNs.Run(host.NamespaceName, () => service.StartAsync(CancellationToken.None));

@@ -61,33 +61,6 @@ public sealed class TrackingAndScriptTests
     }
 
     [Fact]
-    public void A_non_root_script_user_runs_through_runuser_without_a_shell()
-    {
-        var argv = ProcessScriptRunner.CommandLine(new ScriptInvocation(["/bin/check", "a b"], new ScriptAccount("mysql", "adm"), TimeSpan.FromSeconds(1)));
-        Assert.EndsWith("runuser", argv[0], StringComparison.Ordinal);
-        Assert.Equal(["-u", "mysql", "-g", "adm", "--", "/bin/check", "a b"], argv.Skip(1));
-        Assert.Equal(["/bin/check"], ProcessScriptRunner.CommandLine(new ScriptInvocation(["/bin/check"], new ScriptAccount("root", null), TimeSpan.FromSeconds(1))));
-    }
-
-    [Fact]
-    public async Task The_process_runner_reports_exit_status_passes_arguments_verbatim_and_kills_on_timeout()
-    {
-        var runner = new ProcessScriptRunner(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        Task<ScriptOutcome> Run(params string[] argv) => runner.RunAsync(new ScriptInvocation(argv, null, TimeSpan.FromMilliseconds(500)), default);
-
-        Assert.Equal(ScriptOutcome.Succeeded, await Run("true"));
-        Assert.Equal(ScriptOutcome.Failed, await Run("false"));
-        Assert.Equal(ScriptOutcome.NotStarted, await Run("/nonexistent/check"));
-
-        // No shell: "x; false" reaches `test` as one word, so the comparison is true.
-        Assert.Equal(ScriptOutcome.Succeeded, await Run("test", "x; false", "=", "x; false"));
-
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        Assert.Equal(ScriptOutcome.TimedOut, await Run("sleep", "30"));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
-    }
-
-    [Fact]
     public void The_options_map_from_the_config_model_with_keepalived_defaults()
     {
         var config = TestConfig.Parse("""
