@@ -26,7 +26,7 @@ public class HostileClientTests(ITestOutputHelper output)
     public async Task Silent_clients_are_closed_by_idle_timeout_while_others_are_served()
     {
         const int silent = 200;
-        await using var server = new LoopbackServer(EchoAsync);
+        await using var server = new LoopbackServer(LoopbackServer.EchoAsync);
         var (runtime, _, _) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
             [TestConfigs.Real(server.Endpoint)], idleTimeout: TimeSpan.FromSeconds(2)));
         await using (runtime)
@@ -93,7 +93,7 @@ public class HostileClientTests(ITestOutputHelper output)
             if (first[0] == (byte)'e')
             {
                 await socket.SendAsync(first);
-                await EchoAsync(socket);
+                await LoopbackServer.EchoAsync(socket);
                 return;
             }
 
@@ -432,23 +432,6 @@ public class HostileClientTests(ITestOutputHelper output)
 
         Assert.Fail("the path never filled up: is the server reading?");
         return Task.CompletedTask;
-    }
-
-    private static async Task EchoAsync(Socket socket)
-    {
-        var buffer = new byte[4096];
-        while (true)
-        {
-            int read = await socket.ReceiveAsync(buffer);
-            if (read == 0)
-            {
-                break;
-            }
-
-            await socket.SendAsync(buffer.AsMemory(0, read));
-        }
-
-        socket.Shutdown(SocketShutdown.Send);
     }
 
     /// <summary>True when the peer closed (EOF or reset) within the deadline; data before that is skipped.</summary>

@@ -55,6 +55,12 @@ internal sealed class LoopbackServer : IAsyncDisposable
     public static async Task IdEchoAsync(Socket socket, string name)
     {
         await socket.SendAsync(Encoding.ASCII.GetBytes(name + "\n"));
+        await EchoAsync(socket);
+    }
+
+    /// <summary>Echoes until EOF, then half-closes.</summary>
+    public static async Task EchoAsync(Socket socket)
+    {
         var buffer = new byte[16 * 1024];
         while (true)
         {
