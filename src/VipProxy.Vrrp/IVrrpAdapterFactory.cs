@@ -15,6 +15,9 @@ public interface IVrrpAdapterFactory
     /// <summary>The gratuitous ARP sender for one interface.</summary>
     IGratuitousArpSender OpenArpSender(int interfaceIndex);
 
+    /// <summary>The sock_diag socket that drops stale TIME_WAIT sockets on the VIPs when this node takes them.</summary>
+    ITimeWaitReaper OpenTimeWaitReaper();
+
     /// <summary>Runs vrrp_scripts and notify scripts.</summary>
     IScriptRunner ScriptRunner { get; }
 }
@@ -33,4 +36,7 @@ public sealed class LinuxVrrpAdapters(IScriptRunner scriptRunner) : IVrrpAdapter
 
     /// <inheritdoc/>
     public IGratuitousArpSender OpenArpSender(int interfaceIndex) => PacketArpSender.Open(interfaceIndex);
+
+    /// <inheritdoc/>
+    public ITimeWaitReaper OpenTimeWaitReaper() => SocketDiag.Open();
 }

@@ -30,6 +30,7 @@ public sealed partial class VrrpService : IAsyncDisposable
     private readonly Dictionary<string, bool> _serviceHealth = new(StringComparer.Ordinal);
     private KeepalivedConfig _config;
     private INetlinkRoute? _netlink;
+    private ITimeWaitReaper? _timeWait;
     private ILinkWatcher? _linkWatcher;
     private CancellationTokenSource? _linkWatch;
     private Task? _linkWatchLoop;
@@ -69,6 +70,7 @@ public sealed partial class VrrpService : IAsyncDisposable
 
             _started = true;
             _netlink = _adapters.OpenNetlink();
+            _timeWait = _adapters.OpenTimeWaitReaper();
 
             // Watch first, then read: a change between the two is then seen twice rather than never.
             _linkWatcher = _netlink.WatchLinks();
@@ -121,6 +123,7 @@ public sealed partial class VrrpService : IAsyncDisposable
 
             _linkWatch?.Dispose();
             _netlink?.Dispose();
+            (_timeWait as IDisposable)?.Dispose();
         }
         finally
         {
@@ -318,7 +321,7 @@ public sealed partial class VrrpService : IAsyncDisposable
             var options = OptionsMapper.Map(instance, config.Global, primary);
             options.EnsureValid();
             var hub = GetOrCreateHub(link, primary, config.Global.MulticastGroup);
-            var ports = new DriverPorts(hub.Socket, _netlink!, hub.Arp, hub.HardwareAddress, InterfaceIndex, config.Global.MulticastGroup);
+            var ports = new DriverPorts(hub.Socket, _netlink!, hub.Arp, hub.HardwareAddress, InterfaceIndex, config.Global.MulticastGroup, _timeWait!);
             var driver = new VrrpInstanceDriver(instance, options, ports, DefaultScriptUser(config.Global), _adapters.ScriptRunner, _timeProvider, logger);
             entry.Driver = driver;
             entry.Hub = hub;

@@ -14,13 +14,15 @@ namespace VipProxy.Vrrp.Runtime;
 /// <param name="HardwareAddress">The interface's MAC, the ARP sender address.</param>
 /// <param name="InterfaceIndex">ifindex by name, for VIPs with their own <c>dev</c>; null when absent.</param>
 /// <param name="MulticastGroup">Advert destination without unicast peers.</param>
+/// <param name="TimeWait">Drops stale TIME_WAIT sockets on the VIPs once they are added.</param>
 internal sealed record DriverPorts(
     IVrrpSocket Socket,
     INetlinkRoute Netlink,
     IGratuitousArpSender Arp,
     ReadOnlyMemory<byte> HardwareAddress,
     Func<string, int?> InterfaceIndex,
-    IPAddress MulticastGroup);
+    IPAddress MulticastGroup,
+    ITimeWaitReaper TimeWait);
 
 /// <summary>
 /// Runs one instance's <see cref="VrrpStateMachine"/>: feeds it events (adverts, timer expiries, tracking changes,
@@ -317,6 +319,29 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
                 LogAddressFailed(_logger, _instance.Name, "add", address.ToString(), e.Message);
             }
         }
+
+        DropStaleTimeWait();
+    }
+
+    /// <summary>
+    /// Before the gratuitous ARPs bring the clients here: TIME_WAIT sockets this node kept on the VIPs from an
+    /// earlier mastership belong to connections it no longer owns, and would answer a client that reuses those
+    /// ports with ACKs instead of a reset, hanging it for up to 60 s (see <see cref="ITimeWaitReaper"/>).
+    /// </summary>
+    private void DropStaleTimeWait()
+    {
+        try
+        {
+            int dropped = _ports.TimeWait.DestroyTimeWait([.. _instance.AllVirtualIpAddresses().Select(a => a.Address)]);
+            if (dropped > 0)
+            {
+                LogTimeWaitDropped(_logger, _instance.Name, dropped);
+            }
+        }
+        catch (SocketException e)
+        {
+            LogTimeWaitFailed(_logger, _instance.Name, e.Message);
+        }
     }
 
     private void RemoveAddresses()
@@ -435,6 +460,12 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
 
     [LoggerMessage(EventId = 717, Level = LogLevel.Warning, Message = "({Instance}) advert from {Source} with lower priority {Priority} while master (ours {Ours}): re-advertising and sending {Repeat} gratuitous ARP(s) per VIP")]
     private static partial void LogLowerPriorityMaster(ILogger logger, string instance, IPAddress source, byte priority, byte ours, int repeat);
+
+    [LoggerMessage(EventId = 718, Level = LogLevel.Information, Message = "({Instance}) dropped {Count} TIME_WAIT socket(s) left on the VIPs from an earlier mastership")]
+    private static partial void LogTimeWaitDropped(ILogger logger, string instance, int count);
+
+    [LoggerMessage(EventId = 719, Level = LogLevel.Warning, Message = "({Instance}) could not drop TIME_WAIT sockets on the VIPs (kernel without CONFIG_INET_DIAG_DESTROY?): {Reason}; a client that reuses their ports may wait up to 60 s")]
+    private static partial void LogTimeWaitFailed(ILogger logger, string instance, string reason);
 
     [LoggerMessage(EventId = 716, Level = LogLevel.Error, Message = "({Instance}) VIP {Address}: no such interface")]
     private static partial void LogNoInterface(ILogger logger, string instance, string address);

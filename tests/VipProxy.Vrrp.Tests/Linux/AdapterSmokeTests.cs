@@ -38,6 +38,50 @@ public sealed class AdapterSmokeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Sock_diag_destroys_the_TIME_WAIT_sockets_on_the_VIP_and_leaves_the_others()
+    {
+        await using var lan = await Lan.CreateAsync(output.WriteLine, "a");
+        var a = lan.Host("a");
+        (await a.RunAsync("ip", "addr", "add", $"{Vip}/32", "dev", a.Interfaces[0].Name)).EnsureSuccess("ip addr add VIP");
+        await MakeTimeWaitAsync(a, Vip);
+        await MakeTimeWaitAsync(a, a.Address);
+        Assert.Equal([a.Address.ToString(), Vip.ToString()], await TimeWaitLocalAddressesAsync(a));
+
+        using var diag = NetNs.Run(a.NamespaceName, SocketDiag.Open);
+        Assert.Equal(1, diag.DestroyTimeWait([Vip]));
+
+        Assert.Equal([a.Address.ToString()], await TimeWaitLocalAddressesAsync(a));
+        Assert.Equal(0, diag.DestroyTimeWait([Vip]));
+    }
+
+    /// <summary>A connection to ADDRESS:7000 that the server closes first, so the server side lingers in TIME_WAIT.</summary>
+    private static async Task MakeTimeWaitAsync(LanHost host, IPAddress address)
+    {
+        using var listener = NetNs.Run(host.NamespaceName, () => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp));
+        listener.Bind(new IPEndPoint(address, 7000));
+        listener.Listen();
+        using var client = NetNs.Run(host.NamespaceName, () => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp));
+        await client.ConnectAsync(new IPEndPoint(address, 7000));
+        using (var accepted = await listener.AcceptAsync())
+        {
+            accepted.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        }
+
+        Assert.Equal(0, await client.ReceiveAsync(new byte[1]));
+        client.Close();
+        await Task.Delay(100);
+    }
+
+    private static async Task<string[]> TimeWaitLocalAddressesAsync(LanHost host)
+    {
+        var result = (await host.RunAsync("ss", "-Htan", "state", "time-wait")).EnsureSuccess("ss state time-wait");
+        return [.. result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2])
+            .Select(local => local[..local.LastIndexOf(':')])
+            .Order(StringComparer.Ordinal)];
+    }
+
+    [Fact]
     public async Task The_link_watcher_reports_carrier_loss_and_return()
     {
         await using var lan = await Lan.CreateAsync(output.WriteLine, "a");

@@ -61,6 +61,8 @@ public sealed class VrrpServiceTests
         Assert.NotNull(added);
         Assert.Equal(24, added.PrefixLength);
         Assert.Equal("eth0:vip", added.Label);
+        // Stale TIME_WAIT sockets on the VIP are dropped as it arrives, once (see ITimeWaitReaper).
+        Assert.Equal([Vip], _adapters.TimeWait.Calls.Single());
 
         // The advert: IPv4 header by us (IP_HDRINCL), TTL 255, source = primary, to 224.0.0.18, priority 100.
         var (datagram, destination) = Socket.Sent.Single();

@@ -25,6 +25,10 @@ internal sealed class FakeAdapters : IVrrpAdapterFactory
 
     public IGratuitousArpSender OpenArpSender(int interfaceIndex) => Arp;
 
+    public FakeTimeWaitReaper TimeWait { get; } = new();
+
+    public ITimeWaitReaper OpenTimeWaitReaper() => TimeWait;
+
     /// <summary>The common host: eth0 (ifindex 2) with 198.18.0.1/24 and a MAC.</summary>
     public static FakeAdapters WithEth0(string address = "198.18.0.1")
     {
@@ -214,5 +218,19 @@ internal sealed class FakeScriptRunner : IScriptRunner
     {
         _runs.Enqueue(invocation);
         return Task.FromResult(Outcome(invocation));
+    }
+}
+
+/// <summary>Records the addresses it was asked to clear of TIME_WAIT sockets.</summary>
+internal sealed class FakeTimeWaitReaper : ITimeWaitReaper
+{
+    private readonly ConcurrentQueue<IPAddress[]> _calls = new();
+
+    public IReadOnlyList<IPAddress[]> Calls => [.. _calls];
+
+    public int DestroyTimeWait(IReadOnlyCollection<IPAddress> localAddresses)
+    {
+        _calls.Enqueue([.. localAddresses]);
+        return 0;
     }
 }
