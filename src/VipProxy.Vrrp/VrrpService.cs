@@ -31,6 +31,7 @@ public sealed partial class VrrpService : IAsyncDisposable
     private KeepalivedConfig _config;
     private INetlinkRoute? _netlink;
     private ITimeWaitReaper? _timeWait;
+    private readonly Dictionary<string, ArpPort> _otherArpPorts = new(StringComparer.Ordinal);
     private ILinkWatcher? _linkWatcher;
     private CancellationTokenSource? _linkWatch;
     private Task? _linkWatchLoop;
@@ -124,6 +125,12 @@ public sealed partial class VrrpService : IAsyncDisposable
             _linkWatch?.Dispose();
             _netlink?.Dispose();
             (_timeWait as IDisposable)?.Dispose();
+            foreach (var port in _otherArpPorts.Values)
+            {
+                port.Sender.Dispose();
+            }
+
+            _otherArpPorts.Clear();
         }
         finally
         {
@@ -321,7 +328,8 @@ public sealed partial class VrrpService : IAsyncDisposable
             var options = OptionsMapper.Map(instance, config.Global, primary);
             options.EnsureValid();
             var hub = GetOrCreateHub(link, primary, config.Global.MulticastGroup);
-            var ports = new DriverPorts(hub.Socket, _netlink!, hub.Arp, hub.HardwareAddress, InterfaceIndex, config.Global.MulticastGroup, _timeWait!);
+            OpenArpPortsForOtherDevices(instance);
+            var ports = new DriverPorts(hub.Socket, _netlink!, hub.Arp, hub.HardwareAddress, InterfaceIndex, config.Global.MulticastGroup, _timeWait!, ArpOn);
             var driver = new VrrpInstanceDriver(instance, options, ports, DefaultScriptUser(config.Global), _adapters.ScriptRunner, _timeProvider, logger);
             entry.Driver = driver;
             entry.Hub = hub;
@@ -420,6 +428,44 @@ public sealed partial class VrrpService : IAsyncDisposable
         var addresses = _netlink!.GetIPv4Addresses(interfaceIndex);
         return addresses.FirstOrDefault(a => !a.Secondary && !vips.Contains(a.Address))?.Address
             ?? addresses.FirstOrDefault(a => !vips.Contains(a.Address))?.Address;
+    }
+
+    /// <summary>
+    /// Opens a gratuitous ARP sender for every other interface the instance's VIPs name with <c>dev</c>, now, in
+    /// the namespace StartAsync runs in (a packet socket belongs to the namespace it was opened in).
+    /// </summary>
+    private void OpenArpPortsForOtherDevices(VrrpInstance instance)
+    {
+        foreach (string device in instance.AllVirtualIpAddresses().Select(a => a.Device).OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            LinkState? link;
+            lock (_stateGate)
+            {
+                if (device == instance.Interface || _hubs.ContainsKey(device) || _otherArpPorts.ContainsKey(device) || !_links.TryGetValue(device, out link))
+                {
+                    continue;
+                }
+            }
+
+            var port = new ArpPort(_adapters.OpenArpSender(link.Index), link.HardwareAddress);
+            lock (_stateGate)
+            {
+                _otherArpPorts[device] = port;
+            }
+        }
+    }
+
+    private ArpPort? ArpOn(string device)
+    {
+        lock (_stateGate)
+        {
+            if (_hubs.TryGetValue(device, out var hub))
+            {
+                return new ArpPort(hub.Arp, hub.HardwareAddress);
+            }
+
+            return _otherArpPorts.GetValueOrDefault(device);
+        }
     }
 
     private InterfaceHub GetOrCreateHub(LinkState link, IPAddress primary, IPAddress group)

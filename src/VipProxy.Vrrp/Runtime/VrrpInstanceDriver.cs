@@ -15,6 +15,8 @@ namespace VipProxy.Vrrp.Runtime;
 /// <param name="InterfaceIndex">ifindex by name, for VIPs with their own <c>dev</c>; null when absent.</param>
 /// <param name="MulticastGroup">Advert destination without unicast peers.</param>
 /// <param name="TimeWait">Drops stale TIME_WAIT sockets on the VIPs once they are added.</param>
+/// <param name="ArpOn">The gratuitous ARP sender and MAC of another interface, for VIPs with their own
+/// <c>dev</c>; null when it has none (no such link).</param>
 internal sealed record DriverPorts(
     IVrrpSocket Socket,
     INetlinkRoute Netlink,
@@ -22,7 +24,11 @@ internal sealed record DriverPorts(
     ReadOnlyMemory<byte> HardwareAddress,
     Func<string, int?> InterfaceIndex,
     IPAddress MulticastGroup,
-    ITimeWaitReaper TimeWait);
+    ITimeWaitReaper TimeWait,
+    Func<string, ArpPort?> ArpOn);
+
+/// <summary>Where gratuitous ARPs for the VIPs of one interface go out, and the MAC they announce.</summary>
+internal sealed record ArpPort(IGratuitousArpSender Sender, ReadOnlyMemory<byte> HardwareAddress);
 
 /// <summary>
 /// Runs one instance's <see cref="VrrpStateMachine"/>: feeds it events (adverts, timer expiries, tracking changes,
@@ -370,11 +376,20 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
     /// </summary>
     private void SendGarps(int repeat, TimeSpan interval)
     {
-        var addresses = _instance.AllVirtualIpAddresses()
-            .Where(a => a.Device is null || a.Device == _instance.Interface)
-            .Select(a => a.Address)
-            .ToList();
-        if (addresses.Count == 0 || repeat <= 0 || _ports.HardwareAddress.Length != 6)
+        // keepalived announces each VIP on its own interface: a VIP with "dev eth1" (say, the real servers'
+        // gateway) needs its neighbours on eth1 to learn the new MAC as much as the clients on the VRRP interface.
+        var announcements = new List<(IPAddress Address, ArpPort Port)>();
+        foreach (var address in _instance.AllVirtualIpAddresses())
+        {
+            string device = address.Device ?? _instance.Interface;
+            ArpPort? port = device == _instance.Interface ? new ArpPort(_ports.Arp, _ports.HardwareAddress) : _ports.ArpOn(device);
+            if (port is not null && port.HardwareAddress.Length == 6)
+            {
+                announcements.Add((address.Address, port));
+            }
+        }
+
+        if (announcements.Count == 0 || repeat <= 0)
         {
             return;
         }
@@ -383,7 +398,7 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
         {
             for (int i = 0; i < repeat; i++)
             {
-                SendGarpRound(addresses);
+                SendGarpRound(announcements);
             }
 
             return;
@@ -391,7 +406,7 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
 
         _garpBurst ??= new CancellationTokenSource();
         var token = _garpBurst.Token;
-        SendGarpRound(addresses);
+        SendGarpRound(announcements);
         _ = Task.Run(async () =>
         {
             for (int i = 1; i < repeat; i++)
@@ -404,19 +419,19 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
                         return;
                     }
 
-                    SendGarpRound(addresses);
+                    SendGarpRound(announcements);
                 }
             }
         }, token);
     }
 
-    private void SendGarpRound(List<IPAddress> addresses)
+    private void SendGarpRound(List<(IPAddress Address, ArpPort Port)> announcements)
     {
-        foreach (var address in addresses)
+        foreach (var (address, port) in announcements)
         {
             try
             {
-                _ports.Arp.Send(address, _ports.HardwareAddress.Span);
+                port.Sender.Send(address, port.HardwareAddress.Span);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {

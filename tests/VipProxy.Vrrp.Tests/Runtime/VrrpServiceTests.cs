@@ -167,6 +167,21 @@ public sealed class VrrpServiceTests
     }
 
     [Fact]
+    public async Task A_VIP_with_its_own_dev_is_announced_by_gratuitous_ARP_on_that_interface()
+    {
+        _adapters.Netlink.AddLink(3, "eth1", up: true);
+        var backVip = IPAddress.Parse("198.18.1.100");
+        await using var service = Service(Instance("virtual_ipaddress_excluded {\n 198.18.1.100/24 dev eth1\n }"));
+        await service.StartAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal("MASTER", Status(service).State);
+
+        // keepalived's first burst of 5, each VIP on its own interface.
+        Assert.Equal(Enumerable.Repeat(Vip, 5), _adapters.Arp.Sent);
+        Assert.Equal(Enumerable.Repeat(backVip, 5), _adapters.OtherArp[3].Sent);
+    }
+
+    [Fact]
     public async Task A_weighted_tracked_interface_changes_the_effective_priority()
     {
         _adapters.Netlink.AddLink(3, "eth1", up: true);

@@ -23,7 +23,11 @@ internal sealed class FakeAdapters : IVrrpAdapterFactory
 
     public IVrrpSocket OpenSocket(VrrpSocketOptions options) => Sockets.GetOrAdd(options.InterfaceName, _ => new FakeVrrpSocket(options));
 
-    public IGratuitousArpSender OpenArpSender(int interfaceIndex) => Arp;
+    /// <summary>eth0 (ifindex 2) sends through <see cref="Arp"/>; every other interface through its own.</summary>
+    public IGratuitousArpSender OpenArpSender(int interfaceIndex) =>
+        interfaceIndex == 2 ? Arp : OtherArp.GetOrAdd(interfaceIndex, _ => new FakeArp());
+
+    public ConcurrentDictionary<int, FakeArp> OtherArp { get; } = new();
 
     public FakeTimeWaitReaper TimeWait { get; } = new();
 
