@@ -78,6 +78,10 @@ public sealed class RealServerMonitorTests : IDisposable
         await using var monitor = new RealServerMonitor(Server(3306), [(probe, Timing(delayLoop: 60, retry: 1))], false, _scripts, Options);
         monitor.Start();
         await _clock.AdvanceUntilAsync(() => probe.Calls == 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        // The first result must be recorded before the clock moves on: the expedited probe keeps a 1 s gap from the
+        // end of the previous one, and a result recorded after the Advance below would put that gap in the future
+        // of a clock this test no longer advances.
+        await Eventually.TrueAsync(() => monitor.Status.Checkers[0].ConsecutiveSuccesses == 1, TimeSpan.FromSeconds(5), "first result recorded");
         probe.Up = false;
         _clock.Advance(TimeSpan.FromSeconds(5));
 
