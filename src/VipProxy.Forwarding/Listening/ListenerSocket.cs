@@ -6,10 +6,6 @@ namespace VipProxy.Forwarding.Listening;
 /// <summary>Creates the listening socket of a virtual server.</summary>
 public static class ListenerSocket
 {
-    // Linux option numbers (no managed names exist for them).
-    private const int SolIp = 0;
-    private const int IpFreebind = 15;
-
     /// <summary>
     /// Binds and listens on <paramref name="endpoint"/> with SO_REUSEADDR and, on Linux, IP_FREEBIND, so a backup node
     /// can listen on a VIP it does not hold yet: the kernel starts delivering connections the moment VRRP adds the
@@ -24,9 +20,7 @@ public static class ListenerSocket
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             if (OperatingSystem.IsLinux())
             {
-                // IP_FREEBIND at SOL_IP also covers IPv6 sockets (the kernel checks the same inet flag).
-                Span<byte> one = [1, 0, 0, 0];
-                socket.SetRawSocketOption(SolIp, IpFreebind, one);
+                ForwarderSocketOptions.EnableFreebind(socket);
             }
 
             socket.Bind(endpoint);
@@ -49,8 +43,6 @@ public static class ListenerSocket
             return false;
         }
 
-        Span<byte> value = stackalloc byte[4];
-        int length = socket.GetRawSocketOption(SolIp, IpFreebind, value);
-        return length > 0 && value[0] != 0;
+        return ForwarderSocketOptions.IsFreebind(socket);
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using VipProxy.Config.Model;
+using VipProxy.Forwarding.Listening;
 using VipProxy.Forwarding.ProxyProtocol;
 using VipProxy.Forwarding.Relay;
 
@@ -11,13 +12,6 @@ namespace VipProxy.Forwarding.Runtime;
 /// PROXY protocol header (<c>send_proxy</c>, <c>send_proxy_v2</c>) names it.</summary>
 public sealed partial class VirtualServerRuntime
 {
-    // <linux/in.h>, <linux/in6.h>: the levels and option names .NET has no SocketOptionName for.
-    private const int SolIp = 0;
-    private const int SolIpv6 = 41;
-    private const int IpTransparent = 19;
-    private const int IpBindAddressNoPort = 24;
-    private const int Ipv6Transparent = 75;
-
     /// <summary>1 while the last transparent bind failed and was logged as an error: the same cause repeats for every
     /// client, so later failures log at Debug until a bind succeeds again.</summary>
     private int _transparentFailureLogged;
@@ -51,21 +45,12 @@ public sealed partial class VirtualServerRuntime
             return SocketError.AddressFamilyNotSupported;
         }
 
-        ReadOnlySpan<byte> enabled = [1, 0, 0, 0];
         string step = "setsockopt IP_TRANSPARENT";
         try
         {
-            if (socket.AddressFamily == AddressFamily.InterNetwork)
-            {
-                socket.SetRawSocketOption(SolIp, IpTransparent, enabled);
-            }
-            else
-            {
-                socket.SetRawSocketOption(SolIpv6, Ipv6Transparent, enabled);
-            }
-
+            ForwarderSocketOptions.EnableTransparent(socket);
             step = "setsockopt IP_BIND_ADDRESS_NO_PORT";
-            socket.SetRawSocketOption(SolIp, IpBindAddressNoPort, enabled);
+            ForwarderSocketOptions.EnableBindAddressNoPort(socket);
             step = "bind to the client's address";
             socket.Bind(new IPEndPoint(client, 0));
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using VipProxy.Forwarding.Listening;
 
 namespace VipProxy.Host.Platform;
 
@@ -10,9 +11,6 @@ namespace VipProxy.Host.Platform;
 /// </summary>
 public static class TransparentSockets
 {
-    private const int SolIp = 0;
-    private const int IpTransparent = 19;
-
     /// <summary>An address this host does not hold (benchmarking range, RFC 2544); only bound, never used.</summary>
     private static readonly IPAddress ForeignAddress = IPAddress.Parse("198.18.255.254");
 
@@ -22,7 +20,7 @@ public static class TransparentSockets
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            socket.SetRawSocketOption(SolIp, IpTransparent, [1, 0, 0, 0]);
+            ForwarderSocketOptions.EnableTransparent(socket);
         }
         catch (SocketException error)
         {

@@ -218,6 +218,35 @@ public sealed class NetlinkRoute : INetlinkRoute
     }
 
     /// <summary>Walks the netlink messages in one received buffer.</summary>
+    /// <summary>Reads the replies to request <paramref name="sequence"/> until its ACK/error (returns the positive
+    /// errno, 0 = success) or DONE, passing every other message of it to <paramref name="onMessage"/>.</summary>
+    internal static int ReadReplies(Socket socket, byte[] buffer, uint sequence, Action<ushort, byte[]> onMessage)
+    {
+        while (true)
+        {
+            int received = socket.Receive(buffer);
+            foreach (var (replyType, _, replySequence, payload) in Messages(buffer, received))
+            {
+                if (replySequence != sequence)
+                {
+                    continue; // a late reply to an earlier, timed-out request
+                }
+
+                if (replyType == NlmsgError)
+                {
+                    return payload.Length >= 4 ? -BinaryPrimitives.ReadInt32LittleEndian(payload) : 0;
+                }
+
+                if (replyType == NlmsgDone)
+                {
+                    return 0;
+                }
+
+                onMessage(replyType, payload);
+            }
+        }
+    }
+
     internal static IEnumerable<(ushort Type, ushort Flags, uint Sequence, byte[] Payload)> Messages(byte[] buffer, int length)
     {
         int offset = 0;
@@ -305,29 +334,7 @@ public sealed class NetlinkRoute : INetlinkRoute
             }
 
             _socket.Send(message);
-            while (true)
-            {
-                int received = _socket.Receive(_receiveBuffer);
-                foreach (var (replyType, _, replySequence, payload) in Messages(_receiveBuffer, received))
-                {
-                    if (replySequence != sequence)
-                    {
-                        continue; // a late reply to an earlier, timed-out request
-                    }
-
-                    if (replyType == NlmsgError)
-                    {
-                        return payload.Length >= 4 ? -BinaryPrimitives.ReadInt32LittleEndian(payload) : 0;
-                    }
-
-                    if (replyType == NlmsgDone)
-                    {
-                        return 0;
-                    }
-
-                    onMessage(replyType, payload);
-                }
-            }
+            return ReadReplies(_socket, _receiveBuffer, sequence, onMessage);
         }
     }
 

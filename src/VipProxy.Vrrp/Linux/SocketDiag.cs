@@ -102,7 +102,7 @@ public sealed class SocketDiag : ITimeWaitReaper, IDisposable
         return destroyed;
     }
 
-    /// <summary>Sends one request and reads until its ACK/error (returns the positive errno, 0 = success) or DONE.</summary>
+    /// <summary>Sends one request and reads its replies (see <see cref="NetlinkRoute.ReadReplies"/>).</summary>
     private int Exchange(ushort type, ushort flags, ReadOnlySpan<byte> sockId, Action<byte[]> onMessage)
     {
         uint sequence = ++_sequence;
@@ -117,28 +117,6 @@ public sealed class SocketDiag : ITimeWaitReaper, IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(span[20..], 1u << TcpTimeWait);
         sockId.CopyTo(span[24..]);
         _socket.Send(message);
-        while (true)
-        {
-            int received = _socket.Receive(_receiveBuffer);
-            foreach (var (replyType, _, replySequence, payload) in NetlinkRoute.Messages(_receiveBuffer, received))
-            {
-                if (replySequence != sequence)
-                {
-                    continue;
-                }
-
-                if (replyType == NetlinkRoute.NlmsgError)
-                {
-                    return payload.Length >= 4 ? -BinaryPrimitives.ReadInt32LittleEndian(payload) : 0;
-                }
-
-                if (replyType == NetlinkRoute.NlmsgDone)
-                {
-                    return 0;
-                }
-
-                onMessage(payload);
-            }
-        }
+        return NetlinkRoute.ReadReplies(_socket, _receiveBuffer, sequence, (_, payload) => onMessage(payload));
     }
 }
