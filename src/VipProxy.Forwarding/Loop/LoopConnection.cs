@@ -172,7 +172,7 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
         TimeSpan.FromMilliseconds(now - LastActivityTick),
         _firstFin is not null)
     {
-        VirtualServer = _runtime.Endpoint,
+        VirtualServer = _runtime.LocalEndpoint ?? _runtime.Endpoint,
     };
 
     /// <summary>On the loop, right after accept: admission, then the first connect attempt.</summary>

@@ -88,10 +88,13 @@ internal sealed class TimerWheel
         {
             Unlink(timer);
         }
+        else
+        {
+            Count++;
+        }
 
         timer.Due = due <= _now ? _now + 1 : due;
         Insert(timer);
-        Count++;
     }
 
     /// <summary>Unschedules <paramref name="timer"/> (nothing happens when it is not scheduled).</summary>

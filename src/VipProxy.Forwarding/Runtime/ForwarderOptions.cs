@@ -14,6 +14,9 @@ public sealed record ForwarderOptions
     /// the splice path); a read that fills it switches its direction to splice.</summary>
     internal int CopySize { get; init; } = Loop.EventLoop.DefaultCopySize;
 
+    /// <summary>The kernel adapter for a runtime that starts its own loops (tests wrap it to inject faults).</summary>
+    internal Loop.ILoopKernel Kernel { get; init; } = Loop.LinuxLoopKernel.Instance;
+
     /// <summary>One line per finished connection (<c>log_connections</c>, default on).</summary>
     public bool LogConnections { get; init; } = true;
 

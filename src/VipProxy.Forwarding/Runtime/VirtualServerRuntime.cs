@@ -87,7 +87,7 @@ public sealed partial class VirtualServerRuntime : IAsyncDisposable
         _timeProvider = timeProvider ?? loops?.TimeProvider ?? TimeProvider.System;
         if (loops is null)
         {
-            loops = new EventLoopGroup(_options.Threads, _timeProvider, _logger, null, LinuxLoopKernel.Instance, _options.CopySize);
+            loops = new EventLoopGroup(_options.Threads, _timeProvider, _logger, null, _options.Kernel, _options.CopySize);
             _ownsLoops = true;
         }
 

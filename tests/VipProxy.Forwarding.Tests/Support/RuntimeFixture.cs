@@ -28,7 +28,7 @@ internal static class TestRuntime
     public static ForwarderOptions For(DataPath path, ForwarderOptions? options = null) => (options ?? ForwarderOptions.Default) with
     {
         Threads = path == DataPath.OneLoop ? 1 : 2,
-        CopySize = path == DataPath.SpliceEager ? 512 : Loop.EventLoop.DefaultCopySize,
+        CopySize = path == DataPath.SpliceEager ? 512 : VipProxy.Forwarding.Loop.EventLoop.DefaultCopySize,
     };
 
     public static async Task<(VirtualServerRuntime Runtime, CapturingLogger Log, RecordingFailureSink Sink)> StartAsync(
