@@ -26,7 +26,8 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
     private readonly List<Task> _draining = [];
     private readonly Lock _gate = new();
     private readonly EventLoopGroup _loops;
-    private readonly BatchedConnectionLog? _connectionLog;
+    private readonly BatchedConnectionLog _connectionLog;
+    private readonly ConnectionLogSwitch _connectionLogSwitch;
 
     public ForwardingPlane(ILoggerFactory loggerFactory, TimeProvider timeProvider, IRealServerFailureSink failureSink, ForwarderOptions? options = null)
     {
@@ -36,15 +37,33 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
         _options = options ?? ForwarderOptions.Default;
         _logger = loggerFactory.CreateLogger("vipproxy.forwarding");
         int threads = _options.Threads > 0 ? _options.Threads : EventLoopGroup.DefaultThreads;
-        if (_options.LogConnections)
+
+        // Same shape as the console logger's lines (journald's "<6>" prefix under systemd). The writer exists even
+        // with log_connections off, so a reload can switch the log on.
+        _connectionLog = new BatchedConnectionLog(threads, Console.OpenStandardOutput(),
+            SystemdHelpers.IsSystemdService() ? ConnectionLogStyle.Journal : ConnectionLogStyle.Console, timeProvider);
+        _connectionLogSwitch = new ConnectionLogSwitch(_connectionLog, _options.LogConnections);
+        _loops = new EventLoopGroup(threads, timeProvider, _logger, _connectionLogSwitch);
+        _options = _options with { LogConnections = true }; // the switch decides
+        LogLoops(_logger, threads, _connectionLogSwitch.Enabled ? "on" : "off");
+    }
+
+    /// <summary>A reload's <c>global_defs</c>: <c>log_connections</c> applies at once; a changed
+    /// <c>forwarder_threads</c> only at the next start (connections live on their loops).</summary>
+    public void ApplyGlobal(GlobalDefinitions global)
+    {
+        ArgumentNullException.ThrowIfNull(global);
+        if (_connectionLogSwitch.Enabled != global.LogConnections)
         {
-            // Same shape as the console logger's lines (journald's "<6>" prefix under systemd).
-            _connectionLog = new BatchedConnectionLog(threads, Console.OpenStandardOutput(),
-                SystemdHelpers.IsSystemdService() ? ConnectionLogStyle.Journal : ConnectionLogStyle.Console, timeProvider);
+            _connectionLogSwitch.Enabled = global.LogConnections;
+            LogConnectionLog(_logger, global.LogConnections ? "on" : "off");
         }
 
-        _loops = new EventLoopGroup(threads, timeProvider, _logger, (IConnectionLogSink?)_connectionLog ?? NullConnectionLog.Instance);
-        LogLoops(_logger, threads, _options.LogConnections ? "on" : "off");
+        int wanted = global.ForwarderThreads ?? EventLoopGroup.DefaultThreads;
+        if (wanted != _loops.Count)
+        {
+            LogThreadsAtRestart(_logger, _loops.Count, wanted);
+        }
     }
 
     /// <summary>The forwarder's event loops.</summary>
@@ -192,8 +211,14 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
             _runtimes.Clear();
         }
         await _loops.DisposeAsync().ConfigureAwait(false);
-        _connectionLog?.Dispose();
+        _connectionLog.Dispose();
     }
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "reload: connection log {ConnectionLog}")]
+    private static partial void LogConnectionLog(ILogger logger, string connectionLog);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "reload: forwarder_threads {Wanted} takes effect at the next start; {Running} event loops keep running")]
+    private static partial void LogThreadsAtRestart(ILogger logger, int running, int wanted);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "forwarder: {Threads} event loops, connection log {ConnectionLog}")]
     private static partial void LogLoops(ILogger logger, int threads, string connectionLog);

@@ -71,3 +71,29 @@ public sealed class LoggerConnectionLog(ILogger logger) : IConnectionLogSink
     {
     }
 }
+
+/// <summary>
+/// <c>log_connections on|off</c> that a reload can flip: the loops keep writing to this sink, which passes records
+/// on only while <see cref="Enabled"/>.
+/// </summary>
+public sealed class ConnectionLogSwitch(IConnectionLogSink inner, bool enabled) : IConnectionLogSink
+{
+    private volatile bool _enabled = enabled;
+
+    /// <summary>Whether records reach the inner sink.</summary>
+    public bool Enabled
+    {
+        get => _enabled;
+        set => _enabled = value;
+    }
+
+    public void Write(int loop, in ConnectionRecord record)
+    {
+        if (_enabled)
+        {
+            inner.Write(loop, record);
+        }
+    }
+
+    public void Flush(int loop) => inner.Flush(loop);
+}

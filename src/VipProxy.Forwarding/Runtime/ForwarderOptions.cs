@@ -20,6 +20,13 @@ public sealed record ForwarderOptions
     /// <summary>One line per finished connection (<c>log_connections</c>, default on).</summary>
     public bool LogConnections { get; init; } = true;
 
+    /// <summary>The forwarder settings of <c>global_defs</c> (<c>forwarder_threads</c>, <c>log_connections</c>).</summary>
+    public static ForwarderOptions From(Config.Model.GlobalDefinitions global)
+    {
+        ArgumentNullException.ThrowIfNull(global);
+        return Default with { Threads = global.ForwarderThreads ?? 0, LogConnections = global.LogConnections };
+    }
+
     /// <summary>Connect attempts per client, each to a different real server, before giving up (redispatch
     /// bound). Never more than the number of usable real servers.</summary>
     public int MaxConnectAttempts { get; init; } = 3;

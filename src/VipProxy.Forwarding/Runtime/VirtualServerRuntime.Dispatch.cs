@@ -104,6 +104,6 @@ public sealed partial class VirtualServerRuntime
         }
 
         _connectionLog.Write(connection.LoopIndex, new ConnectionRecord(
-            connection.Id, connection.ClientEndpoint, Endpoint, connection.Server?.Endpoint, bytesFromClient, bytesFromServer, durationMs, reason));
+            connection.Id, connection.ClientEndpoint, LocalEndpoint ?? Endpoint, connection.Server?.Endpoint, bytesFromClient, bytesFromServer, durationMs, reason));
     }
 }
