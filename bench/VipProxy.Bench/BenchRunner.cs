@@ -31,9 +31,11 @@ internal sealed class BenchRunner(BenchOptions options)
     public IReadOnlyList<Contender> AllContenders() =>
     [
         new DirectContender(),
+        new HaproxyContender(splice: false, defaults: true),
         new HaproxyContender(splice: false),
         new HaproxyContender(splice: true),
         new VipProxyContender(options.VipProxyPath),
+        new VipProxyContender(options.VipProxyPath, threads: 1),
     ];
 
     /// <summary>Returns the process exit code: 0 when the run completed, 1 when it was cut short.</summary>
