@@ -6,7 +6,7 @@ using VipProxy.Forwarding.Tests.Support;
 
 namespace VipProxy.Forwarding.Tests.Relay;
 
-/// <summary>Every relay (socket copy, pipe, splice), over real sockets: byte-exact transfer, half-close, reset propagation, close reasons.</summary>
+/// <summary>The relay contract on every data path (one loop, two loops, splice-eager), over real sockets: byte-exact transfer, half-close, reset propagation, close reasons.</summary>
 public class RelayTests
 {
         [Theory]
