@@ -24,8 +24,8 @@ public enum ConnectionLogStyle
 /// <remarks>
 /// <para>Each batch is at most <see cref="BatchBytes"/> (PIPE_BUF) and ends at a line boundary, so one write(2)
 /// towards a pipe is atomic: batches never interleave with the console logger's own lines on the same stdout.</para>
-/// <para>The loops never wait for the output: a loop hands a full or flushed buffer to the writer's queue and takes
-/// an empty one. When the output is slower than the connections (stdout blocked), at most
+/// <para>The loops never wait for the output: a loop hands a full buffer, or every 50 ms what it holds, to the
+/// writer's queue and takes an empty one; the writer wakes once per handed batch, not once per connection. When the output is slower than the connections (stdout blocked), at most
 /// <see cref="MaxQueuedBatches"/> batches wait; lines beyond that are dropped and counted in <see cref="Dropped"/>
 /// rather than stalling the data path.</para>
 /// </remarks>

@@ -30,8 +30,9 @@ public readonly record struct ConnectionRecord(
 
 /// <summary>
 /// Where the forwarder's one line per connection goes (<c>log_connections</c>). <see cref="Write"/> runs on the
-/// event loop that closed the connection, so it must not block; <see cref="Flush"/> is called by each loop once per
-/// iteration, after its event batch.
+/// event loop that closed the connection, so it must not block; each loop calls <see cref="Flush"/> at most
+/// <see cref="FlushInterval"/> after its first unflushed write (and when it stops), so lines reach the output in
+/// batches without a wake-up per connection.
 /// </summary>
 public interface IConnectionLogSink
 {
@@ -40,6 +41,9 @@ public interface IConnectionLogSink
 
     /// <summary>Hands what <paramref name="loop"/> wrote since the last flush to the output.</summary>
     void Flush(int loop);
+
+    /// <summary>How long a loop may hold written lines before flushing them.</summary>
+    static TimeSpan FlushInterval => TimeSpan.FromMilliseconds(50);
 }
 
 /// <summary><c>log_connections off</c>: nothing is recorded.</summary>

@@ -71,6 +71,7 @@ internal sealed unsafe class EventLoop : IDisposable
     private long _crashes;
     private long _iterations;
     private long _staleEvents;
+    private long _logFlushDue = long.MaxValue;
 
     public EventLoop(int index, ILoopKernel kernel, TimeProvider timeProvider, ILogger logger, IConnectionLogSink connectionLog,
         int copySize = DefaultCopySize, int pipeSize = DefaultPipeSize)
@@ -245,6 +246,15 @@ internal sealed unsafe class EventLoop : IDisposable
         }
     }
 
+    /// <summary>A connection log line was written on this loop: flush within <see cref="IConnectionLogSink.FlushInterval"/>.</summary>
+    public void LogWritten()
+    {
+        if (_logFlushDue == long.MaxValue)
+        {
+            _logFlushDue = Now + (long)IConnectionLogSink.FlushInterval.TotalMilliseconds;
+        }
+    }
+
     /// <summary>Counts a crashed handler and logs it (called by the handler's own crash path).</summary>
     public void CountCrash() => Interlocked.Increment(ref _crashes);
 
@@ -286,7 +296,7 @@ internal sealed unsafe class EventLoop : IDisposable
             {
                 int count = _kernel.EpollWait(_epollFd, _events, NextTimeout());
                 UpdateNow();
-                Interlocked.Increment(ref _iterations);
+                Volatile.Write(ref _iterations, _iterations + 1);
                 bool mailbox = false;
                 for (int i = 0; i < count; i++)
                 {
@@ -307,8 +317,14 @@ internal sealed unsafe class EventLoop : IDisposable
 
                 RunReady();
                 Wheel.Advance(Now);
-                ConnectionLog.Flush(Index);
+                if (Now >= _logFlushDue)
+                {
+                    _logFlushDue = long.MaxValue;
+                    ConnectionLog.Flush(Index);
+                }
             }
+
+            ConnectionLog.Flush(Index);
         }
 #pragma warning disable CA1031 // The loop's own bug: logged; the loop's connections are lost with it.
         catch (Exception fatal)
@@ -422,6 +438,11 @@ internal sealed unsafe class EventLoop : IDisposable
         }
 
         long? next = Wheel.NextDue();
+        if (_logFlushDue != long.MaxValue)
+        {
+            next = Math.Min(next ?? long.MaxValue, _logFlushDue);
+        }
+
         if (next is not { } due)
         {
             ArmProviderTimer(long.MaxValue);

@@ -139,6 +139,8 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
     /// <summary>The loop this connection lives on.</summary>
     public int LoopIndex => _loop.Index;
 
+    public EventLoop Loop => _loop;
+
     public IPEndPoint? ClientEndpoint { get; }
 
     /// <summary>The server the connection was forwarded to (null while connecting).</summary>
@@ -718,19 +720,12 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
                 break;
             }
 
-            _tried ??= new ForwardingServer[snapshot.Scheduler.Servers.Length + 1];
-            if (_triedCount == _tried.Length)
-            {
-                Array.Resize(ref _tried, _tried.Length * 2);
-            }
-
-            _tried[_triedCount++] = server;
-
             // The pick only read the counters; the reservation enforces maxconn exactly. Losing the race means
             // "full", not "failed": try another server without spending an attempt.
             if (!server.TryReserveConnection())
             {
                 snapshot.Persistence?.Release(lease);
+                AddTried(server, snapshot.Scheduler.Servers.Length);
                 continue;
             }
 
@@ -998,6 +993,7 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
         }
 
         bool redispatching = _attempts < Math.Max(1, _runtime.Options.MaxConnectAttempts);
+        AddTried(server, _runtime.Snapshot.Scheduler.Servers.Length);
 
         // Hold the server down before the next pick, so neither this client's redispatch nor any new client is sent
         // to it again until a health check vouches for it or the hold-down ends.
@@ -1011,6 +1007,19 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
         {
             TrySorryServer();
         }
+    }
+
+    /// <summary>A server this client must not be sent to again (it failed or was full). The list exists only for
+    /// clients that needed a second pick: the first attempt allocates nothing.</summary>
+    private void AddTried(ForwardingServer server, int servers)
+    {
+        _tried ??= new ForwardingServer[servers + 1];
+        if (_triedCount == _tried.Length)
+        {
+            Array.Resize(ref _tried, _tried.Length * 2);
+        }
+
+        _tried[_triedCount++] = server;
     }
 
     private void CloseServerSocket()

@@ -105,5 +105,6 @@ public sealed partial class VirtualServerRuntime
 
         _connectionLog.Write(connection.LoopIndex, new ConnectionRecord(
             connection.Id, connection.ClientEndpoint, LocalEndpoint ?? Endpoint, connection.Server?.Endpoint, bytesFromClient, bytesFromServer, durationMs, reason));
+        connection.Loop.LogWritten();
     }
 }
