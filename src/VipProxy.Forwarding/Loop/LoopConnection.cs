@@ -646,18 +646,20 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
             Server?.Counters.ConnectionBecameInactive(); // LVS counts a closing connection as inactive
         }
 
+        if (_up.Ended && _down.Ended)
+        {
+            // The second FIN: close() sends it. Both receive queues are empty (each source was read to its EOF), so
+            // close ends both sockets with FIN, never RST, and the shutdown call is saved.
+            CloseSockets(reset: false);
+            Finish(_firstFin == RelayDirection.ClientToServer ? CloseReason.ClientClosed : CloseReason.RealServerClosed);
+            return;
+        }
+
         int destination = direction == RelayDirection.ClientToServer ? _serverFd : _clientFd;
         int result = _loop.Kernel.Shutdown(destination, LinuxConstants.ShutWrite);
         if (result < 0)
         {
             Fail(DestinationSideOf(direction), -result); // the destination is already gone
-            return;
-        }
-
-        if (_up.Ended && _down.Ended)
-        {
-            CloseSockets(reset: false);
-            Finish(_firstFin == RelayDirection.ClientToServer ? CloseReason.ClientClosed : CloseReason.RealServerClosed);
         }
     }
 
