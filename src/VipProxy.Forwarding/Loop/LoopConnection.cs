@@ -277,10 +277,12 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
     public void RunReady()
     {
         _readyQueued = false;
-        if (_phase == Phase.Relaying)
+        if (_phase != Phase.Relaying)
         {
-            PumpBoth(RelayDirection.ClientToServer);
+            return;
         }
+
+        PumpBoth(RelayDirection.ClientToServer);
     }
 
     public void OnTimer(LoopTimer timer, long now)
@@ -406,12 +408,7 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
 
             if (round == RoundBudget)
             {
-                if (!_readyQueued)
-                {
-                    _readyQueued = true;
-                    _loop.MarkReady(this);
-                }
-
+                QueueReady();
                 return;
             }
 
@@ -660,6 +657,15 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
         if (result < 0)
         {
             Fail(DestinationSideOf(direction), -result); // the destination is already gone
+        }
+    }
+
+    private void QueueReady()
+    {
+        if (!_readyQueued)
+        {
+            _readyQueued = true;
+            _loop.MarkReady(this);
         }
     }
 
