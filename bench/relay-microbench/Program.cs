@@ -153,9 +153,7 @@ internal static class Bench
         "loop1" => ForwarderOptions.Default with { Threads = 1, LogConnections = false },
         "loop2" => ForwarderOptions.Default with { Threads = 2, LogConnections = false },
         "splice-eager" => ForwarderOptions.Default with { Threads = 2, CopySize = 512, LogConnections = false },
-        "uring1" => ForwarderOptions.Default with { Threads = 1, LogConnections = false, Kernel = VipProxy.Forwarding.Loop.IoUringLoopKernel.Instance },
-        "uring2" => ForwarderOptions.Default with { Threads = 2, LogConnections = false, Kernel = VipProxy.Forwarding.Loop.IoUringLoopKernel.Instance },
-        _ => throw new ArgumentException($"unknown variant {variant} (loop1, loop2, splice-eager, uring1, uring2)"),
+        _ => throw new ArgumentException($"unknown variant {variant} (loop1, loop2, splice-eager; the io_uring variants of bench/results/io-uring-ab.md were removed with the backend)"),
     };
 
     /// <summary>One virtual server on loopback port 0 with the load process's sink as its only real server.</summary>

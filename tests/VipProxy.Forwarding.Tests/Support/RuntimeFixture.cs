@@ -18,21 +18,17 @@ public enum DataPath
 
     /// <summary>Two loops with a 512-byte copy buffer: reads fill it at once, so bulk goes through kernel pipes.</summary>
     SpliceEager,
-
-    /// <summary>Two loops whose readiness comes from io_uring multishot polls instead of epoll (the A/B backend).</summary>
-    IoUring,
 }
 
 /// <summary>Starts a runtime on loopback with a capturing logger and a recording sink.</summary>
 internal static class TestRuntime
 {
-    public static TheoryData<DataPath> DataPaths => new() { DataPath.OneLoop, DataPath.TwoLoops, DataPath.SpliceEager, DataPath.IoUring };
+    public static TheoryData<DataPath> DataPaths => new() { DataPath.OneLoop, DataPath.TwoLoops, DataPath.SpliceEager };
 
     public static ForwarderOptions For(DataPath path, ForwarderOptions? options = null) => (options ?? ForwarderOptions.Default) with
     {
         Threads = path == DataPath.OneLoop ? 1 : 2,
         CopySize = path == DataPath.SpliceEager ? 512 : VipProxy.Forwarding.Loop.EventLoop.DefaultCopySize,
-        Kernel = path == DataPath.IoUring ? VipProxy.Forwarding.Loop.IoUringLoopKernel.Instance : VipProxy.Forwarding.Loop.LinuxLoopKernel.Instance,
     };
 
     public static async Task<(VirtualServerRuntime Runtime, CapturingLogger Log, RecordingFailureSink Sink)> StartAsync(
