@@ -83,6 +83,31 @@ public class BatchedConnectionLogTests
     }
 
     [Fact]
+    public void A_blocked_output_never_stalls_the_loop_it_drops_and_counts_lines()
+    {
+        var output = new BlockedStream();
+        var log = new BatchedConnectionLog(1, output);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        int lines = 0;
+        for (int batch = 0; batch < BatchedConnectionLog.MaxQueuedBatches + 100; batch++)
+        {
+            for (int i = 0; i < 5; i++, lines++)
+            {
+                log.Write(0, Sample with { Id = lines });
+            }
+
+            log.Flush(0);
+        }
+
+        // The loop side returned at once although the writer is stuck in its first write.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"writes took {watch.Elapsed}");
+        Assert.InRange(log.Dropped, 5 * 99, 5 * 101);
+        Assert.Equal(lines, log.Lines);
+        output.Release.Set();
+        log.Dispose();
+    }
+
+    [Fact]
     public async Task Log_connections_off_writes_nothing()
     {
         var capture = new CapturingLogger();
@@ -101,6 +126,22 @@ public class BatchedConnectionLogTests
         Span<byte> line = stackalloc byte[512];
         int length = log.Format(line, record);
         return Encoding.ASCII.GetString(line[..length]);
+    }
+
+    private sealed class BlockedStream : Stream
+    {
+        public ManualResetEventSlim Release { get; } = new();
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => 0;
+        public override long Position { get => 0; set { } }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Release.Wait();
     }
 
     private sealed class RecordingStream : Stream
