@@ -230,7 +230,7 @@ internal sealed unsafe class EventLoop : IDisposable
     /// by itself).</summary>
     public int Unwatch(int fd) => _kernel.EpollDelete(_epollFd, fd);
 
-    /// <summary>Asks the loop to run <paramref name="connection"/>'s pumps again after this batch: it stopped with
+    /// <summary>Asks the loop to run <paramref name="work"/> again after this batch: it stopped with
     /// bytes still readable so that one busy connection cannot starve the others.</summary>
     public void MarkReady(IReadyWork work) => _ready.Enqueue(work);
 

@@ -911,7 +911,7 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
     {
         if ((events & (LinuxConstants.EpollErr | LinuxConstants.EpollHup)) != 0)
         {
-            int error = 0;
+            int error;
             _ = _loop.Kernel.GetOption(_serverFd, LinuxConstants.SolSocket, LinuxConstants.SoError, out error);
             OnAttemptFailed(error != 0 ? error : LinuxConstants.ECONNRESET);
             return;
