@@ -210,6 +210,7 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
         {
             _runtimes.Clear();
         }
+
         await _loops.DisposeAsync().ConfigureAwait(false);
         _connectionLog.Dispose();
     }

@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text;
 using VipProxy.Config.Model;
 using VipProxy.Forwarding.ProxyProtocol;
-using VipProxy.Forwarding.Relay;
 using VipProxy.Forwarding.Tests.Support;
 
 namespace VipProxy.Forwarding.Tests.ProxyProtocol;

@@ -9,7 +9,7 @@ namespace VipProxy.Forwarding.Tests.Relay;
 /// <summary>The relay contract on every data path (one loop, two loops, splice-eager), over real sockets: byte-exact transfer, half-close, reset propagation, close reasons.</summary>
 public class RelayTests
 {
-        [Theory]
+    [Theory]
     [MemberData(nameof(TestRuntime.DataPaths), MemberType = typeof(TestRuntime))]
     public async Task Payloads_of_several_MB_arrive_byte_exact_both_ways_with_half_close(DataPath relay)
     {
