@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using VipProxy.Config.Model;
 using VipProxy.Forwarding.ProxyProtocol;
+using VipProxy.Forwarding.Relay;
 using VipProxy.Forwarding.Tests.Support;
 
 namespace VipProxy.Forwarding.Tests.ProxyProtocol;
