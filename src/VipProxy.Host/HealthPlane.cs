@@ -42,7 +42,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
         }
     }
 
-    public VipProxy.HealthChecks.Monitoring.VirtualServerStatus? Status(IPEndPoint virtualServer)
+    public VirtualServerHealthStatus? Status(IPEndPoint virtualServer)
     {
         lock (_gate)
         {
@@ -98,7 +98,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
     {
         // A replaced monitor (reload) starts each real server in the state the forwarder has for it, so a
         // server that was down stays down until a check brings it up, and one that was up is not flapped.
-        Forwarding.Runtime.VirtualServerStatus? current = _forwarding.Find(virtualServer.Endpoint)?.GetStatus();
+        VirtualServerTrafficStatus? current = _forwarding.Find(virtualServer.Endpoint)?.GetStatus();
         var realServers = virtualServer.RealServers
             .Select(server =>
             {

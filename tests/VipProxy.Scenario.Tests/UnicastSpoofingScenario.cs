@@ -118,7 +118,7 @@ public sealed class UnicastSpoofingScenario(ITestOutputHelper output)
         {
             Version = VrrpVersion.V2, VirtualRouterId = vrid, Priority = priority, AdvertisementInterval = TimeSpan.FromSeconds(1),
             Addresses = [Vip], AuthType = password is null ? VrrpAuthType.None : VrrpAuthType.SimplePassword,
-            AuthData = password is null ? [] : [.. VrrpAuthentication.NormalizePassword(password)],
+            AuthData = password is null ? [] : [.. VrrpAuthenticationData.NormalizePassword(password)],
         };
 
         // IP_HDRINCL: the kernel keeps our source, destination and TTL as written.

@@ -13,7 +13,7 @@ internal static class VirtualServerBinder
     {
         public IPEndPoint? Endpoint { get; } = endpoint;
         public SourceLocation Location { get; } = location;
-        public CheckTiming Timing { get; } = new();
+        public CheckTimingOverrides Timing { get; } = new();
         public SchedulingAlgorithm Algorithm = SchedulingAlgorithm.WeightedLeastConnection;
         public TimeSpan? PersistenceTimeout;
         public IPAddress PersistenceGranularity = IPAddress.Broadcast;
@@ -50,7 +50,7 @@ internal static class VirtualServerBinder
             {
                 context.Warning(Location, $"virtual_server {Describe()} has no real_server: every client will be refused");
             }
-            var timing = new CheckTiming { DelayLoop = TimeSpan.FromSeconds(60) };
+            var timing = new CheckTimingOverrides { DelayLoop = TimeSpan.FromSeconds(60) };
             timing = Timing.Over(timing);
             var realServers = new List<RealServer>();
             var seen = new Dictionary<IPEndPoint, SourceLocation>();
@@ -85,7 +85,7 @@ internal static class VirtualServerBinder
     {
         public IPEndPoint? Endpoint { get; } = endpoint;
         public SourceLocation Location { get; } = location;
-        public CheckTiming Timing { get; } = new();
+        public CheckTimingOverrides Timing { get; } = new();
         public int Weight = 1;
         public bool? InhibitOnFailure;
         public ScriptCommand? NotifyUp, NotifyDown;
@@ -95,13 +95,13 @@ internal static class VirtualServerBinder
         public bool? CheckSendProxy;
         public List<CheckerBinder.Builder> Checkers = [];
 
-        public RealServer? Build(Builder virtualServer, CheckTiming inherited, BindContext context)
+        public RealServer? Build(Builder virtualServer, CheckTimingOverrides inherited, BindContext context)
         {
             if (Endpoint is null)
             {
                 return null;
             }
-            CheckTiming timing = Timing.Over(inherited);
+            CheckTimingOverrides timing = Timing.Over(inherited);
             var checkers = new List<HealthCheck>();
             foreach (CheckerBinder.Builder checker in Checkers)
             {
@@ -164,7 +164,7 @@ internal static class VirtualServerBinder
             { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
             { "real_server", BindRealServer, BlockUse.Required, true },
         };
-        CheckTiming.AddTo(table, b => b.Timing);
+        CheckTimingOverrides.AddTo(table, b => b.Timing);
         return table;
     }
 
@@ -303,7 +303,7 @@ internal static class VirtualServerBinder
         {
             table.Add(checker, BindChecker, BlockUse.Required, repeatable: true);
         }
-        CheckTiming.AddTo(table, b => b.Timing);
+        CheckTimingOverrides.AddTo(table, b => b.Timing);
         return table;
     }
 

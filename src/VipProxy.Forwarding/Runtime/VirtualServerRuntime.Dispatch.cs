@@ -4,7 +4,7 @@ using VipProxy.Config.Model;
 using VipProxy.Forwarding.Admission;
 using VipProxy.Forwarding.Persistence;
 using VipProxy.Forwarding.Relay;
-using ForwardingServer = VipProxy.Forwarding.Scheduling.RealServer;
+using VipProxy.Forwarding.Scheduling;
 
 namespace VipProxy.Forwarding.Runtime;
 
@@ -12,7 +12,7 @@ namespace VipProxy.Forwarding.Runtime;
 public sealed partial class VirtualServerRuntime
 {
     /// <summary>Where a connection was forwarded, and what to release when it ends.</summary>
-    private readonly record struct Forwarded(ForwardingServer Server, PersistenceTable? Table, PersistenceLease Lease);
+    private readonly record struct Forwarded(RealServerSnapshot Server, PersistenceTable? Table, PersistenceLease Lease);
 
     private void OnAccepted(Socket client)
     {
@@ -138,16 +138,16 @@ public sealed partial class VirtualServerRuntime
         int maxAttempts = Math.Max(1, _options.MaxConnectAttempts);
         int attempts = 0;
         SocketError lastError = SocketError.Success;
-        ForwardingServer[]? tried = null;
+        RealServerSnapshot[]? tried = null;
         int triedCount = 0;
         DispatchSnapshot snapshot;
         while (true)
         {
             // Re-read per attempt: a health change may have arrived while the previous connect was pending.
             snapshot = Volatile.Read(ref _snapshot);
-            ForwardingServer? server;
+            RealServerSnapshot? server;
             PersistenceLease lease = default;
-            ReadOnlySpan<ForwardingServer> excluded = tried.AsSpan(0, triedCount);
+            ReadOnlySpan<RealServerSnapshot> excluded = tried.AsSpan(0, triedCount);
             if (snapshot.Persistence is { } table)
             {
                 lease = table.Acquire(clientAddress, snapshot.Scheduler, excluded);
@@ -163,7 +163,7 @@ public sealed partial class VirtualServerRuntime
                 break;
             }
 
-            tried ??= new ForwardingServer[snapshot.Scheduler.Servers.Length + 1];
+            tried ??= new RealServerSnapshot[snapshot.Scheduler.Servers.Length + 1];
             if (triedCount == tried.Length)
             {
                 Array.Resize(ref tried, tried.Length * 2);

@@ -128,7 +128,7 @@ internal sealed partial class NotifyRunner : IAsyncDisposable
     }
 
     [LoggerMessage(EventId = 740, Level = LogLevel.Information, Message = "({Instance}) notify {State}: '{Script}' {Outcome}")]
-    private static partial void LogNotified(ILogger logger, string instance, string state, string script, ScriptOutcome outcome);
+    private static partial void LogNotified(ILogger logger, string instance, string state, string script, VrrpScriptResult outcome);
 
     [LoggerMessage(EventId = 741, Level = LogLevel.Warning, Message = "({Instance}) notify script '{Script}' failed")]
     private static partial void LogNotifyError(ILogger logger, Exception exception, string instance, string script);

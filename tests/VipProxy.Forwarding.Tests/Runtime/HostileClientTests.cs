@@ -282,7 +282,7 @@ public class HostileClientTests(ITestOutputHelper output)
             TimeSpan floodTime = watch.Elapsed;
             await TestClient.EventuallyAsync(() => runtime.GetStatus().OpenConnections == 1);
             Memory peak = Memory.Measure();
-            VirtualServerStatus status = runtime.GetStatus();
+            VirtualServerTrafficStatus status = runtime.GetStatus();
 
             // At most the rate's 50 attempts were admitted (each also within the 5 concurrent); all others refused.
             Assert.InRange(served, 1, 50);
@@ -372,7 +372,7 @@ public class HostileClientTests(ITestOutputHelper output)
                 // Idle deadline 2 s (swept every 0.5 s); allow 20 s.
                 await TestClient.EventuallyAsync(() => runtime.GetStatus().CountOf(CloseReason.IdleTimeout) == count,
                     because: "every half-open connection times out");
-                VirtualServerStatus status = runtime.GetStatus();
+                VirtualServerTrafficStatus status = runtime.GetStatus();
                 Assert.Equal(0, status.OpenConnections);
                 Assert.Equal(0, status.Find(server.Endpoint)!.ActiveConnections);
                 Assert.Equal(0, status.Find(server.Endpoint)!.InactiveConnections);

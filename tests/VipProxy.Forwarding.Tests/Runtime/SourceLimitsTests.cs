@@ -42,7 +42,7 @@ public class SourceLimitsTests
                     Assert.Equal("A", await TestClient.ReadLineAsync(held[^1]));
                 }
 
-                VirtualServerStatus status = runtime.GetStatus();
+                VirtualServerTrafficStatus status = runtime.GetStatus();
                 Assert.Equal(1, status.SourceLimitRefused);
                 Assert.Equal(0, status.SourceRateRefused);
                 Assert.Equal(4, status.OpenConnections);
@@ -92,7 +92,7 @@ public class SourceLimitsTests
 
             await TestClient.EventuallyAsync(() => runtime.GetStatus().SourceRateRefused == 3);
             await TestClient.EventuallyAsync(() => runtime.GetStatus().OpenConnections == 0);
-            VirtualServerStatus status = runtime.GetStatus();
+            VirtualServerTrafficStatus status = runtime.GetStatus();
             Assert.Equal(0, status.SourceLimitRefused);
             Assert.Equal(0, status.CountOf(CloseReason.VirtualServerFull));
             Assert.Equal(6, status.Find(a.Endpoint)!.TotalConnections);

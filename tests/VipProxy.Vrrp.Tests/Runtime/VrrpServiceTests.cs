@@ -33,7 +33,7 @@ public sealed class VrrpServiceTests
             AdvertisementInterval = TimeSpan.FromSeconds(1),
             Addresses = [Vip],
             AuthType = password is null ? VrrpAuthType.None : VrrpAuthType.SimplePassword,
-            AuthData = password is null ? [] : [.. VrrpAuthentication.NormalizePassword(password)],
+            AuthData = password is null ? [] : [.. VrrpAuthenticationData.NormalizePassword(password)],
         };
         return VrrpCodec.EncodeIPv4DatagramToArray(packet, source, VrrpCodec.MulticastGroup, (byte)ttl);
     }
@@ -272,7 +272,7 @@ public sealed class VrrpServiceTests
     public async Task A_zero_weight_script_failing_fall_times_is_Fault_and_rise_successes_leave_it()
     {
         bool healthy = true;
-        _adapters.Scripts.Outcome = r => r.Arguments[0] == "/bin/check" && !healthy ? ScriptOutcome.Failed : ScriptOutcome.Succeeded;
+        _adapters.Scripts.Outcome = r => r.Arguments[0] == "/bin/check" && !healthy ? VrrpScriptResult.Failed : VrrpScriptResult.Succeeded;
         await using var service = Service(Instance(
             "track_script {\n chk\n }",
             outside: "vrrp_script chk {\n script \"/bin/check --fast\"\n interval 1\n fall 2\n rise 2\n }"));
