@@ -3,6 +3,7 @@ using System.Net;
 using VipProxy.Config.Diagnostics;
 using VipProxy.Config.Model;
 using VipProxy.Config.Syntax;
+using VipProxy.Core.ProxyProtocol;
 
 namespace VipProxy.Config.Binding;
 

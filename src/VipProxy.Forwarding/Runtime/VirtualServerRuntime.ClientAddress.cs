@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using VipProxy.Config.Model;
+using VipProxy.Core.ProxyProtocol;
 using VipProxy.Forwarding.Listening;
-using VipProxy.Forwarding.ProxyProtocol;
 using VipProxy.Forwarding.Relay;
 
 namespace VipProxy.Forwarding.Runtime;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using VipProxy.Config.Model;
+using VipProxy.Core.ProxyProtocol;
 using VipProxy.Forwarding.Admission;
 using VipProxy.Forwarding.Persistence;
 using VipProxy.Forwarding.Relay;

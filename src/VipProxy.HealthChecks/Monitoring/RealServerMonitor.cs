@@ -2,6 +2,7 @@ using System.Net;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using VipProxy.Config.Model;
+using VipProxy.Core.ProxyProtocol;
 using VipProxy.HealthChecks.Decisions;
 using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Scripts;

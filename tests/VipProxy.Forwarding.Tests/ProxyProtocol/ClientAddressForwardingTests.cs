@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using VipProxy.Config.Model;
-using VipProxy.Forwarding.ProxyProtocol;
+using VipProxy.Core.ProxyProtocol;
 using VipProxy.Forwarding.Relay;
 using VipProxy.Forwarding.Tests.Support;
 
