@@ -8,6 +8,7 @@ namespace VipProxy.Host.Tests;
 /// vrrp_script checks and VRRP notify scripts follow the same keepalived rules as MISC_CHECK: with
 /// enable_script_security a script that someone other than root could modify is never run as root.
 /// </summary>
+[Trait("Category", "Root")]
 public sealed class VrrpScriptRunnerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("vipproxy-vrrp-scripts-").FullName;

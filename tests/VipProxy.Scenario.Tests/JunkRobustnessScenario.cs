@@ -14,6 +14,7 @@ namespace VipProxy.Scenario.Tests;
 /// few seconds (measured). VipProxy's backup must not: dropped datagrams never touch its Master_Down_Timer.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class JunkRobustnessScenario(ITestOutputHelper output)
 {
     [Fact]

@@ -21,6 +21,7 @@ namespace VipProxy.Scenario.Tests;
 /// </para>
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class UnicastSpoofingScenario(ITestOutputHelper output)
 {
     private static readonly TimeSpan Barrage = TimeSpan.FromSeconds(6);

@@ -7,6 +7,7 @@ namespace VipProxy.Scenario.Tests;
 
 /// <summary>Two VipProxy nodes (the product binary, <c>vipproxy run</c>) and a client on one bridge.</summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class VrrpFailoverScenarios(ITestOutputHelper output)
 {
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(15);

@@ -13,6 +13,7 @@ namespace VipProxy.HealthChecks.Tests.Monitoring;
 /// <summary>The monitor's schedule and transitions on a fake clock, with probes the test controls. Measured fake
 /// times are upper bounds by at most a step or two, as the loops run on real threads between steps.</summary>
 [Collection(TimingCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class RealServerMonitorTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new();

@@ -6,6 +6,7 @@ namespace VipProxy.HealthChecks.Tests.MySql;
 
 /// <summary>The test server also runs inside a test LAN host (for the scenario tests), on the host's address.</summary>
 [Collection(Support.MariaDbCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class MariaDbInLanHostTests(ITestOutputHelper output)
 {
     [Fact]

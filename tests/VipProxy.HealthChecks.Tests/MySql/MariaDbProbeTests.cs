@@ -12,6 +12,7 @@ namespace VipProxy.HealthChecks.Tests.MySql;
 
 /// <summary>MYSQL_CHECK against a real MariaDB 10.11 started by the test.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class MariaDbProbeTests(MariaDbFixture fixture, ITestOutputHelper output)
 {
     private const int Probes = 500;

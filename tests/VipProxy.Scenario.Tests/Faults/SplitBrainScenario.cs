@@ -16,6 +16,7 @@ namespace VipProxy.Scenario.Tests.Faults;
 /// higher_prio_send_advert), and the client must reach it at the first try.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class SplitBrainScenario(ITestOutputHelper output)
 {
     private static readonly TimeSpan AdvertInterval = TimeSpan.FromSeconds(1);

@@ -14,6 +14,7 @@ namespace VipProxy.Scenario.Tests.Forwarding;
 /// route back through the LB host, which delivers the replies to its own sockets by policy routing).
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class ClientAddressScenarios(ITestOutputHelper output)
 {
     private const int HttpV1Port = 8081, HttpV2Port = 8082, HttpPlainPort = 8080, MySqlPort = 3306;

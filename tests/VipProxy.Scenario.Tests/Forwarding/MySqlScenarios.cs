@@ -16,6 +16,7 @@ namespace VipProxy.Scenario.Tests.Forwarding;
 /// daemon runs the checks from the LB host.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class MySqlScenarios(ITestOutputHelper output)
 {
     private const int DataPort = 8066, ManagementPort = 9066;

@@ -14,6 +14,7 @@ namespace VipProxy.Scenario.Tests.Forwarding;
 /// test process, made in the client and rs1 namespaces, so both ends can hash what they see.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class PayloadScenarios(ITestOutputHelper output)
 {
     private const int Duplex = 1, ClientFirst = 2, ServerFirst = 3, SlowClient = 4, SlowServer = 5;

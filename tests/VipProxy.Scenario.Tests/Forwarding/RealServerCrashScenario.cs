@@ -12,6 +12,7 @@ namespace VipProxy.Scenario.Tests.Forwarding;
 /// marks it down, and after a restart it comes back and gets traffic again.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class RealServerCrashScenario(ITestOutputHelper output)
 {
     private const int Port = 8080;

@@ -12,6 +12,7 @@ namespace VipProxy.Scenario.Tests.Forwarding;
 /// <c>vipproxy run</c> reading keepalived.conf, across namespaces.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class SchedulingScenarios(ITestOutputHelper output)
 {
     private const int Rr = 8001, Wrr = 8002, Sh = 8003, Mh = 8004, Persistent = 8005;

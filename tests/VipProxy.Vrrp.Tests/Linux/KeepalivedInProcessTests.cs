@@ -9,6 +9,7 @@ namespace VipProxy.Vrrp.Tests.Linux;
 /// the same with the daemon binary): VRRPv2 with PASS, both directions of a SIGTERM handover.
 /// </summary>
 [Collection(KernelCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class KeepalivedInProcessTests(ITestOutputHelper output)
 {
     private static string Config(LanHost host, int priority) => $$"""

@@ -11,6 +11,7 @@ namespace VipProxy.Vrrp.Tests.Linux;
 /// real adapters: the whole stack short of the daemon binary (the scenario tests run that).
 /// </summary>
 [Collection(KernelCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class TwoNodeTests(ITestOutputHelper output)
 {
     private const string VipText = "198.18.0.100";
