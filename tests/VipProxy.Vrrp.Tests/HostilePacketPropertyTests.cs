@@ -164,7 +164,7 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
             delivered++;
         }
 
-        await TestConfig.Eventually(() => service.GetStatus().Single().DropCounters.Values.Sum() == delivered, "every datagram counted", 60_000);
+        await Eventually.TrueAsync(() => service.GetStatus().Single().DropCounters.Values.Sum() == delivered, TimeSpan.FromSeconds(60), "every datagram counted", TestConfig.PollInterval);
         var after = service.GetStatus().Single();
         output.WriteLine(string.Join("\n", after.DropCounters.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}: {c.Value}")));
         Assert.Equal(expected, new SortedDictionary<string, long>(after.DropCounters.ToDictionary(), StringComparer.Ordinal));

@@ -24,7 +24,7 @@ public class ListenerTests
         IPEndPoint address = listener.LocalEndpoint!;
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(address);
-        await Support.TestClient.EventuallyAsync(() => accepted.Count == 1);
+        await Eventually.TrueAsync(() => accepted.Count == 1, Support.TestClient.Deadline);
 
         await listener.DisposeAsync();
         Assert.False(listener.IsAccepting);

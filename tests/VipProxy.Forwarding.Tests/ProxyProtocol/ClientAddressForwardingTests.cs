@@ -77,7 +77,7 @@ public class ClientAddressForwardingTests
             for (int i = 0; i < 3; i++)
             {
                 IPEndPoint client = await SendAndCloseAsync(runtime.Address(), $"hello {i}\n", from: "127.0.0.7");
-                await TestClient.EventuallyAsync(() => server.Streams.Count == i + 1);
+                await Eventually.TrueAsync(() => server.Streams.Count == i + 1, TestClient.Deadline);
                 byte[] expected = [.. Header(version, client, runtime.Address()), .. Encoding.ASCII.GetBytes($"hello {i}\n")];
                 Assert.Equal(expected, server.Streams.ToArray()[i].Bytes);
             }
@@ -93,7 +93,7 @@ public class ClientAddressForwardingTests
         await using (runtime)
         {
             await SendAndCloseAsync(runtime.Address(), "plain\n");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 1);
+            await Eventually.TrueAsync(() => server.Streams.Count == 1, TestClient.Deadline);
             Assert.Equal("plain\n", Encoding.ASCII.GetString(server.Streams.Single().Bytes));
         }
     }
@@ -113,13 +113,13 @@ public class ClientAddressForwardingTests
             };
             runtime.ApplyConfig(withProxy);
             IPEndPoint client = await SendAndCloseAsync(runtime.Address(), "x");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 1);
+            await Eventually.TrueAsync(() => server.Streams.Count == 1, TestClient.Deadline);
             Assert.Equal($"PROXY TCP4 127.0.0.1 127.0.0.1 {client.Port} {runtime.Address().Port}\r\nx",
                 Encoding.ASCII.GetString(server.Streams.Single().Bytes));
 
             runtime.ApplyConfig(withProxy with { RealServers = plain.RealServers });
             await SendAndCloseAsync(runtime.Address(), "y");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 2);
+            await Eventually.TrueAsync(() => server.Streams.Count == 2, TestClient.Deadline);
             Assert.Equal("y", Encoding.ASCII.GetString(server.Streams.ToArray()[1].Bytes));
         }
     }

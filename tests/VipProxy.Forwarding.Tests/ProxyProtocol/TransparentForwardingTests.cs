@@ -24,7 +24,7 @@ public class TransparentForwardingTests
         {
             await SendAndCloseAsync(runtime.Address(), "from .9\n", from: "127.0.0.9");
             await SendAndCloseAsync(runtime.Address(), "from .10\n", from: "127.0.0.10");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 2);
+            await Eventually.TrueAsync(() => server.Streams.Count == 2, TestClient.Deadline);
             Assert.Equal(
                 ["127.0.0.10", "127.0.0.9"],
                 server.Streams.Select(s => s.Remote.Address.ToString()).Order(StringComparer.Ordinal));
@@ -70,12 +70,12 @@ public class TransparentForwardingTests
         await using (runtime)
         {
             await SendAndCloseAsync(runtime.Address(), "before\n", from: "127.0.0.9");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 1);
+            await Eventually.TrueAsync(() => server.Streams.Count == 1, TestClient.Deadline);
             Assert.Equal("127.0.0.1", server.Streams.Single().Remote.Address.ToString());
 
             runtime.ApplyConfig(plain with { Endpoint = runtime.Endpoint, Transparent = true });
             await SendAndCloseAsync(runtime.Address(), "after\n", from: "127.0.0.9");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 2);
+            await Eventually.TrueAsync(() => server.Streams.Count == 2, TestClient.Deadline);
             Assert.Equal("127.0.0.9", server.Streams.ToArray()[1].Remote.Address.ToString());
         }
     }
@@ -99,7 +99,7 @@ public class TransparentForwardingTests
                 // The reset can beat the connect's completion on loopback; either way the client is refused.
             }
 
-            await TestClient.EventuallyAsync(() => runtime.GetStatus().CountOf(CloseReason.TransparentBindFailed) == 1);
+            await Eventually.TrueAsync(() => runtime.GetStatus().CountOf(CloseReason.TransparentBindFailed) == 1, TestClient.Deadline);
             Assert.Contains(log.Lines, line => line.StartsWith("1011 ", StringComparison.Ordinal)
                 && line.Contains("different address families", StringComparison.Ordinal));
             Assert.Empty(sink.Failures);

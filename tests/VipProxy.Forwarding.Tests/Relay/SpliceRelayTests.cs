@@ -38,7 +38,7 @@ public class SpliceRelayTests
 
         // Every connection is idle now: every pipe ever made is back in the pool (none is held per connection),
         // and bursts reused pipes instead of making one each (4 connections × 2 directions × 6 bursts).
-        await TestClient.EventuallyAsync(() => pool.IdleCount == pool.Created);
+        await Eventually.TrueAsync(() => pool.IdleCount == pool.Created, TestClient.Deadline);
         Assert.InRange(pool.Created, 1, 4);
         foreach (Socket client in clients)
         {
@@ -47,7 +47,7 @@ public class SpliceRelayTests
             client.Dispose();
         }
 
-        await TestClient.EventuallyAsync(() => log.Finished.Count == 4);
+        await Eventually.TrueAsync(() => log.Finished.Count == 4, TestClient.Deadline);
         Assert.All(log.Finished, finished => Assert.Equal(CloseReason.ClientClosed, finished.Reason));
         Assert.Equal(pool.Created, pool.IdleCount);
     }
@@ -104,10 +104,10 @@ public class SpliceRelayTests
             Assert.Equal($"again {round}", await TestClient.EchoAsync(client, $"again {round}"));
         }
 
-        await TestClient.EventuallyAsync(() => pool.IdleCount == pool.Created);
+        await Eventually.TrueAsync(() => pool.IdleCount == pool.Created, TestClient.Deadline);
         client.Shutdown(SocketShutdown.Send);
         Assert.Null(await TestClient.ReadLineAsync(client));
-        await TestClient.EventuallyAsync(() => log.Finished.Count == 1);
+        await Eventually.TrueAsync(() => log.Finished.Count == 1, TestClient.Deadline);
         Assert.Equal(CloseReason.ClientClosed, Assert.Single(log.Finished).Reason);
         Assert.Equal(bulk.Length + (10L * 8) + (10 * 9) + (5 * 8), log.Finished.Single().BytesFromClient);
     }

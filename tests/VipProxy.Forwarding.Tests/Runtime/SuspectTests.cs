@@ -59,7 +59,7 @@ public class SuspectTests
             Assert.Equal(2, sink.Failures.Count);
             Assert.True(runtime.GetStatus().Find(dead)!.HeldDown);
             Assert.Equal(2, log.Lines.Count(line => line.StartsWith("1010 ", StringComparison.Ordinal)));
-            await TestClient.EventuallyAsync(() => log.Finished.Count == 22);
+            await Eventually.TrueAsync(() => log.Finished.Count == 22, TestClient.Deadline);
             Assert.All(log.Finished, finished => Assert.Equal(live.Endpoint.ToString(), finished.RealServer));
         }
     }
@@ -101,7 +101,7 @@ public class SuspectTests
         await using (runtime)
         {
             Assert.Null(await RedispatchTests.WhoAnswersOrNullAsync(runtime));
-            await TestClient.EventuallyAsync(() => !log.Finished.IsEmpty);
+            await Eventually.TrueAsync(() => !log.Finished.IsEmpty, TestClient.Deadline);
             Assert.Equal(CloseReason.ConnectFailed, Assert.Single(log.Finished).Reason);
             RealServerTrafficStatus status = runtime.GetStatus().Find(only)!;
             Assert.True(status.Suspect);

@@ -264,16 +264,7 @@ internal sealed class HotStandbyLan : IAsyncDisposable
     public static async Task<TimeSpan> EventuallyAsync(VipProxyDaemon node, Func<NodeStatus, bool> condition, string what, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
-        while (!condition(await StatusAsync(node)))
-        {
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"timed out after {timeout} waiting for {what}; last status: {(await StatusAsync(node)).Json}");
-            }
-
-            await Task.Delay(50);
-        }
-
+        await Eventually.ValueAsync(() => StatusAsync(node), condition, timeout, what, TimeSpan.FromMilliseconds(50), status => status.Json);
         return clock.Elapsed;
     }
 

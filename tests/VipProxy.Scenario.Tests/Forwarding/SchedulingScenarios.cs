@@ -149,15 +149,7 @@ public sealed class SchedulingScenarios(ITestOutputHelper output)
         Assert.True(gone >= TimeSpan.FromSeconds(1.5), $"entries went after {gone}, before persistence_timeout 2 s");
     }
 
-    private static async Task<TimeSpan> WaitForEntriesAsync(VipProxyDaemon daemon, int port, int entries, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while ((await daemon.StatusAsync()).VirtualServer(port).PersistenceEntries != entries)
-        {
-            Assert.True(clock.Elapsed < timeout, $"persistence entries did not reach {entries} within {timeout}");
-            await Task.Delay(100);
-        }
-
-        return clock.Elapsed;
-    }
+    private static Task<TimeSpan> WaitForEntriesAsync(VipProxyDaemon daemon, int port, int entries, TimeSpan timeout) =>
+        Eventually.TrueAsync(async () => (await daemon.StatusAsync()).VirtualServer(port).PersistenceEntries == entries, timeout,
+            $"persistence entries to reach {entries}", TimeSpan.FromMilliseconds(100));
 }

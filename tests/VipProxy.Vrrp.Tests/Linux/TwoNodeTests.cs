@@ -65,5 +65,5 @@ public sealed class TwoNodeTests(ITestOutputHelper output)
     }
 
     private static async Task WaitAsync(Func<bool> condition, string what) =>
-        await TestConfig.Eventually(condition, what, timeoutMs: 10000);
+        await Eventually.TrueAsync(condition, TimeSpan.FromSeconds(10), what, TestConfig.PollInterval);
 }
