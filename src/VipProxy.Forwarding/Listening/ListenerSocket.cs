@@ -7,7 +7,7 @@ namespace VipProxy.Forwarding.Listening;
 public static class ListenerSocket
 {
     /// <summary>
-    /// Binds and listens on <paramref name="endpoint"/> with SO_REUSEADDR and, on Linux, IP_FREEBIND, so a backup node
+    /// Binds and listens on <paramref name="endpoint"/> with SO_REUSEADDR and IP_FREEBIND, so a backup node
     /// can listen on a VIP it does not hold yet: the kernel starts delivering connections the moment VRRP adds the
     /// address, with no rebind. SO_REUSEADDR lets a restarted daemon bind while old connections sit in TIME_WAIT.
     /// </summary>
@@ -18,10 +18,7 @@ public static class ListenerSocket
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            if (OperatingSystem.IsLinux())
-            {
-                ForwarderSocketOptions.EnableFreebind(socket);
-            }
+            ForwarderSocketOptions.EnableFreebind(socket);
 
             socket.Bind(endpoint);
             socket.Listen(backlog);
@@ -38,11 +35,6 @@ public static class ListenerSocket
     public static bool IsFreebind(Socket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        if (!OperatingSystem.IsLinux())
-        {
-            return false;
-        }
-
         return ForwarderSocketOptions.IsFreebind(socket);
     }
 }
