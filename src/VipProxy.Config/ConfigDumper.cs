@@ -19,14 +19,17 @@ public static class ConfigDumper
         {
             DumpScript(w, script);
         }
+
         foreach (VrrpInstance instance in config.VrrpInstances)
         {
             DumpInstance(w, instance);
         }
+
         foreach (VirtualServer virtualServer in config.VirtualServers)
         {
             DumpVirtualServer(w, virtualServer);
         }
+
         return w.ToString();
     }
 
@@ -80,11 +83,13 @@ public static class ConfigDumper
             w.Line($"auth_pass {i.Authentication.Password}");
             w.Close();
         }
+
         DumpVips(w, "virtual_ipaddress", i.VirtualIpAddresses);
         if (i.ExcludedVirtualIpAddresses.Count > 0)
         {
             DumpVips(w, "virtual_ipaddress_excluded", i.ExcludedVirtualIpAddresses);
         }
+
         w.LineIf(!i.Preempt, "nopreempt");
         w.Line($"preempt_delay {Seconds(i.PreemptDelay)}");
         w.LineIf(i.UnicastSourceIp is not null, $"unicast_src_ip {i.UnicastSourceIp}");
@@ -95,8 +100,10 @@ public static class ConfigDumper
             {
                 w.Line(peer.ToString());
             }
+
             w.Close();
         }
+
         if (i.TrackInterfaces.Count > 0)
         {
             w.Open("track_interface");
@@ -104,8 +111,10 @@ public static class ConfigDumper
             {
                 w.Line($"{t.Name} weight {t.Weight}");
             }
+
             w.Close();
         }
+
         if (i.TrackScripts.Count > 0)
         {
             w.Open("track_script");
@@ -113,8 +122,10 @@ public static class ConfigDumper
             {
                 w.Line(t.Weight is { } weight ? $"{t.Name} weight {weight}" : t.Name);
             }
+
             w.Close();
         }
+
         DumpScriptLine(w, "notify_master", i.Notify.Master);
         DumpScriptLine(w, "notify_backup", i.Notify.Backup);
         DumpScriptLine(w, "notify_fault", i.Notify.Fault);
@@ -139,6 +150,7 @@ public static class ConfigDumper
         {
             w.Line(vip.ToString());
         }
+
         w.Close();
     }
 
@@ -170,6 +182,7 @@ public static class ConfigDumper
         {
             DumpRealServer(w, r);
         }
+
         w.Close();
     }
 
@@ -188,6 +201,7 @@ public static class ConfigDumper
         {
             DumpCheck(w, check);
         }
+
         w.Close();
     }
 
@@ -202,6 +216,7 @@ public static class ConfigDumper
             w.LineIf(s.BindTo is not null, $"bindto {s.BindTo}");
             w.Line($"connect_timeout {Seconds(s.ConnectTimeout)}");
         }
+
         w.Line($"retry {s.Retry}");
         w.Line($"delay_before_retry {Seconds(s.DelayBeforeRetry)}");
         w.Line($"warmup {Seconds(s.Warmup)}");
@@ -218,6 +233,7 @@ public static class ConfigDumper
                     w.LineIf(url.Digest is not null, $"digest {url.Digest}");
                     w.Close();
                 }
+
                 break;
             case MiscCheck misc:
                 w.Line($"misc_path {Quote(misc.Path.Text)}");
@@ -231,6 +247,7 @@ public static class ConfigDumper
                 w.LineIf(mysql.Database is not null, $"database {mysql.Database}");
                 break;
         }
+
         w.Close();
     }
 

@@ -70,6 +70,7 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
                 _runtimes.Remove(runtime.Endpoint);
             }
         }
+
         foreach (VirtualServerRuntime runtime in removed)
         {
             LogRemoved(_logger, runtime.Endpoint);
@@ -80,6 +81,7 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
                 _draining.Add(drain);
             }
         }
+
         foreach (VirtualServer virtualServer in virtualServers)
         {
             VirtualServerRuntime? existing = Find(virtualServer.Endpoint);
@@ -160,11 +162,13 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
         {
             draining = [.. _draining];
         }
+
         await Task.WhenAll(draining).ConfigureAwait(false);
         foreach (VirtualServerRuntime runtime in Runtimes)
         {
             await runtime.DisposeAsync().ConfigureAwait(false);
         }
+
         lock (_gate)
         {
             _runtimes.Clear();

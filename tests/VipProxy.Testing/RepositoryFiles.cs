@@ -18,6 +18,7 @@ public static class RepositoryFiles
                 return directory.FullName;
             }
         }
+
         throw new InvalidOperationException("VipProxy.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -3,7 +3,6 @@ using System.Net;
 using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 using VipProxy.Vrrp.Protocol;
-using VipProxy.Vrrp.Runtime;
 using VipProxy.Vrrp.Tests.Support;
 using Xunit.Abstractions;
 

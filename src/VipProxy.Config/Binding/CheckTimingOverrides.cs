@@ -31,6 +31,7 @@ internal sealed class CheckTimingOverrides
         {
             table.Add("connect_timeout", (b, s, c) => { if (Seconds(s, c, 0.001, 3600, out var v)) { timing(b).ConnectTimeout = v; } });
         }
+
         table.Add("retry", (b, s, c) => { if (Count(s, c, out int v)) { timing(b).Retry = v; } });
         table.Add("nb_get_retry", (b, s, c) =>
         {

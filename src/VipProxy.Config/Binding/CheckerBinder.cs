@@ -47,6 +47,7 @@ internal static class CheckerBinder
                         context.Error(Location, "HTTP_GET has no 'url { path /PATH }': it would check nothing");
                         return null;
                     }
+
                     return new HttpGetCheck(settings, new(Urls), VirtualHost ?? virtualHost);
                 case "MISC_CHECK":
                     if (MiscPath is null)
@@ -66,6 +67,7 @@ internal static class CheckerBinder
                     {
                         context.Warning(Location, "MYSQL_CHECK has 'user' but no 'password': it logs in with an empty password");
                     }
+
                     return new MySqlCheck(settings, MySqlUser, MySqlPassword, Database);
             }
         }
@@ -153,10 +155,12 @@ internal static class CheckerBinder
             context.Error(statement.Location, "url has no 'path /PATH'");
             return;
         }
+
         if (!url.Path.StartsWith('/'))
         {
             context.Warning(statement.Location, $"url path '{url.Path}' does not start with '/'");
         }
+
         ValueList<StatusCodeRange> codes = url.StatusCodes.Count == 0 ? new([new StatusCodeRange(200, 299)]) : new(url.StatusCodes);
         builder.Urls.Add(new HttpUrl(url.Path, codes, url.Digest));
     }
@@ -167,6 +171,7 @@ internal static class CheckerBinder
         {
             return;
         }
+
         foreach (Token code in statement.Arguments)
         {
             string[] parts = code.Text.Split('-', 2);
@@ -177,6 +182,7 @@ internal static class CheckerBinder
                 {
                     continue;
                 }
+
                 url.StatusCodes.Add(new StatusCodeRange(from, to));
             }
         }
@@ -188,12 +194,14 @@ internal static class CheckerBinder
         {
             return;
         }
+
         string digest = statement.Arguments[0].Text.ToLowerInvariant();
         if (digest.Length != 32 || !digest.All(char.IsAsciiHexDigit))
         {
             context.Error(statement.Arguments[0].Location, "digest must be an MD5 sum: 32 hexadecimal digits (genhash prints it)");
             return;
         }
+
         url.Digest = digest;
     }
 }

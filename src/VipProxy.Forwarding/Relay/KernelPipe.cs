@@ -53,7 +53,7 @@ internal sealed class KernelPipePool
     /// <summary>Most idle pipes kept per size (2 descriptors each).</summary>
     public const int MaxIdle = 64;
 
-    private static readonly ConcurrentDictionary<int, KernelPipePool> s_pools = new();
+    private static readonly ConcurrentDictionary<int, KernelPipePool> Pools = new();
 
     private readonly ConcurrentQueue<KernelPipe> _idle = new();
     private readonly int _size;
@@ -63,7 +63,7 @@ internal sealed class KernelPipePool
     private KernelPipePool(int size) => _size = size;
 
     /// <summary>The shared pool for pipes of <paramref name="size"/> bytes.</summary>
-    public static KernelPipePool ForSize(int size) => s_pools.GetOrAdd(size, static size => new KernelPipePool(size));
+    public static KernelPipePool ForSize(int size) => Pools.GetOrAdd(size, static size => new KernelPipePool(size));
 
     /// <summary>Idle pipes held now.</summary>
     public int IdleCount => Volatile.Read(ref _idleCount);

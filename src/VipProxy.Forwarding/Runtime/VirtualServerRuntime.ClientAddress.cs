@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using VipProxy.Config.Model;
 using VipProxy.Core.ProxyProtocol;
 using VipProxy.Forwarding.Listening;
 using VipProxy.Forwarding.Relay;

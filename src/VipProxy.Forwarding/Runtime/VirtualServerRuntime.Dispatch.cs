@@ -279,6 +279,7 @@ public sealed partial class VirtualServerRuntime
                     new KeyValuePair<string, object?>("virtual_server", _endpointLabel),
                     new KeyValuePair<string, object?>("real_server", endpoint.ToString()));
             }
+
             return SocketError.Success;
         }
         catch (OperationCanceledException)
@@ -337,6 +338,7 @@ public sealed partial class VirtualServerRuntime
                 new KeyValuePair<string, object?>("virtual_server", _endpointLabel),
                 new KeyValuePair<string, object?>("close_reason", CloseReasonNames[(int)reason]));
         }
+
         ForwardingLog.ConnectionFinished(
             _logger,
             connection.ClientEndpoint,

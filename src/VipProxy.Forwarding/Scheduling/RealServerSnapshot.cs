@@ -1,5 +1,4 @@
 using System.Net;
-using VipProxy.Config.Model;
 using VipProxy.Core.ProxyProtocol;
 
 namespace VipProxy.Forwarding.Scheduling;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using VipProxy.Config.Model;
 using VipProxy.Core.ProxyProtocol;
 
 namespace VipProxy.HealthChecks.Probes;

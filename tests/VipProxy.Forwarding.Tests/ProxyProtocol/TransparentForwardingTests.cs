@@ -18,8 +18,8 @@ public class TransparentForwardingTests
     public async Task Transparent_connects_to_the_real_server_from_the_clients_address()
     {
         await using var server = new RecordingServer();
-        var (runtime, _, _) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
-            [TestConfigs.Real(server.Endpoint)]) with { Transparent = true });
+        VirtualServer config = TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin, [TestConfigs.Real(server.Endpoint)]);
+        var (runtime, _, _) = await TestRuntime.StartAsync(config with { Transparent = true });
         await using (runtime)
         {
             await SendAndCloseAsync(runtime.Address(), "from .9\n", from: "127.0.0.9");
@@ -37,8 +37,9 @@ public class TransparentForwardingTests
         using var listener = new TcpListener(IPAddress.IPv6Loopback, 0);
         listener.Start();
         var realServer = (IPEndPoint)listener.LocalEndpoint;
-        var (runtime, log, _) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
-            [TestConfigs.Real(realServer) with { SendProxy = ProxyProtocolVersion.V1 }], address: "::1") with { Transparent = true });
+        VirtualServer config = TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
+            [TestConfigs.Real(realServer) with { SendProxy = ProxyProtocolVersion.V1 }], address: "::1");
+        var (runtime, log, _) = await TestRuntime.StartAsync(config with { Transparent = true });
         await using (runtime)
         {
             using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
@@ -84,8 +85,8 @@ public class TransparentForwardingTests
     public async Task Transparent_refuses_a_client_it_cannot_impersonate_and_says_why()
     {
         await using var server = new RecordingServer();
-        var (runtime, log, sink) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
-            [TestConfigs.Real(server.Endpoint)], address: "::1") with { Transparent = true });
+        VirtualServer config = TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin, [TestConfigs.Real(server.Endpoint)], address: "::1");
+        var (runtime, log, sink) = await TestRuntime.StartAsync(config with { Transparent = true });
         await using (runtime)
         {
             // An IPv6 client cannot be the source of a connect to an IPv4 real server.

@@ -1,5 +1,4 @@
 using VipProxy.Lab;
-using VipProxy.TestServers;
 using Xunit.Abstractions;
 
 namespace VipProxy.HealthChecks.Tests.MySql;

@@ -5,7 +5,6 @@ using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Probes.MySql;
 using VipProxy.HealthChecks.Tests.Support;
 using VipProxy.Lab;
-using VipProxy.TestServers;
 using Xunit.Abstractions;
 
 namespace VipProxy.HealthChecks.Tests.MySql;

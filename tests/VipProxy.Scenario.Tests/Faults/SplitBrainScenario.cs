@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using VipProxy.Lab;
 using VipProxy.Scenario.Tests.Daemon;
 using Xunit.Abstractions;
 using static VipProxy.Scenario.Tests.Daemon.HotStandbyLan;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using MySqlConnector;
 using VipProxy.Lab;
-using VipProxy.TestServers;
 using Xunit.Abstractions;
 using static VipProxy.Scenario.Tests.Forwarding.ForwardingConfig;
 

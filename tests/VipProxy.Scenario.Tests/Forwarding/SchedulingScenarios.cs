@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Xunit.Abstractions;
 using static VipProxy.Scenario.Tests.Forwarding.ForwardingConfig;

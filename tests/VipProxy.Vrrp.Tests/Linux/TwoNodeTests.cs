@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using VipProxy.Lab;
 using VipProxy.Vrrp.Tests.Support;
 using Xunit.Abstractions;
