@@ -20,6 +20,7 @@ fi
 
 # Unit and loopback tests first, then the namespace scenarios.
 projects=(
+  tests/VipProxy.Core.Tests
   tests/VipProxy.Config.Tests
   tests/VipProxy.Vrrp.Tests
   tests/VipProxy.Forwarding.Tests

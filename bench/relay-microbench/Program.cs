@@ -160,7 +160,7 @@ internal static class Bench
     public static VirtualServer Config(int sinkPort) => new(
         new IPEndPoint(IPAddress.Loopback, 0), TimeSpan.FromSeconds(60), SchedulingAlgorithm.RoundRobin, null,
         IPAddress.Broadcast, null, false, false, 1, 0, null, null, false, false, null, TimeSpan.FromSeconds(5), null, false, null, null,
-        ValueList.From([new VipProxy.Config.Model.RealServer(
+        ValueList.From([new RealServer(
             new IPEndPoint(IPAddress.Loopback, sinkPort), 1, false, null, null, null, ValueList<HealthCheck>.Empty)]));
 }
 

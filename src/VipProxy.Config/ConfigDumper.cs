@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using VipProxy.Config.Model;
+using VipProxy.Core.ProxyProtocol;
 
 namespace VipProxy.Config;
 
@@ -18,14 +19,17 @@ public static class ConfigDumper
         {
             DumpScript(w, script);
         }
+
         foreach (VrrpInstance instance in config.VrrpInstances)
         {
             DumpInstance(w, instance);
         }
+
         foreach (VirtualServer virtualServer in config.VirtualServers)
         {
             DumpVirtualServer(w, virtualServer);
         }
+
         return w.ToString();
     }
 
@@ -81,11 +85,13 @@ public static class ConfigDumper
             w.Line($"auth_pass {i.Authentication.Password}");
             w.Close();
         }
+
         DumpVips(w, "virtual_ipaddress", i.VirtualIpAddresses);
         if (i.ExcludedVirtualIpAddresses.Count > 0)
         {
             DumpVips(w, "virtual_ipaddress_excluded", i.ExcludedVirtualIpAddresses);
         }
+
         w.LineIf(!i.Preempt, "nopreempt");
         w.Line($"preempt_delay {Seconds(i.PreemptDelay)}");
         w.LineIf(i.UnicastSourceIp is not null, $"unicast_src_ip {i.UnicastSourceIp}");
@@ -96,8 +102,10 @@ public static class ConfigDumper
             {
                 w.Line(peer.ToString());
             }
+
             w.Close();
         }
+
         if (i.TrackInterfaces.Count > 0)
         {
             w.Open("track_interface");
@@ -105,8 +113,10 @@ public static class ConfigDumper
             {
                 w.Line($"{t.Name} weight {t.Weight}");
             }
+
             w.Close();
         }
+
         if (i.TrackScripts.Count > 0)
         {
             w.Open("track_script");
@@ -114,8 +124,10 @@ public static class ConfigDumper
             {
                 w.Line(t.Weight is { } weight ? $"{t.Name} weight {weight}" : t.Name);
             }
+
             w.Close();
         }
+
         DumpScriptLine(w, "notify_master", i.Notify.Master);
         DumpScriptLine(w, "notify_backup", i.Notify.Backup);
         DumpScriptLine(w, "notify_fault", i.Notify.Fault);
@@ -140,6 +152,7 @@ public static class ConfigDumper
         {
             w.Line(vip.ToString());
         }
+
         w.Close();
     }
 
@@ -171,6 +184,7 @@ public static class ConfigDumper
         {
             DumpRealServer(w, r);
         }
+
         w.Close();
     }
 
@@ -189,6 +203,7 @@ public static class ConfigDumper
         {
             DumpCheck(w, check);
         }
+
         w.Close();
     }
 
@@ -203,6 +218,7 @@ public static class ConfigDumper
             w.LineIf(s.BindTo is not null, $"bindto {s.BindTo}");
             w.Line($"connect_timeout {Seconds(s.ConnectTimeout)}");
         }
+
         w.Line($"retry {s.Retry}");
         w.Line($"delay_before_retry {Seconds(s.DelayBeforeRetry)}");
         w.Line($"warmup {Seconds(s.Warmup)}");
@@ -219,6 +235,7 @@ public static class ConfigDumper
                     w.LineIf(url.Digest is not null, $"digest {url.Digest}");
                     w.Close();
                 }
+
                 break;
             case MiscCheck misc:
                 w.Line($"misc_path {Quote(misc.Path.Text)}");
@@ -232,6 +249,7 @@ public static class ConfigDumper
                 w.LineIf(mysql.Database is not null, $"database {mysql.Database}");
                 break;
         }
+
         w.Close();
     }
 

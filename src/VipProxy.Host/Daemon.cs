@@ -26,11 +26,13 @@ public static class Daemon
         {
             await errors.WriteLineAsync(diagnostic.ToString()).ConfigureAwait(false);
         }
+
         if (loaded.Config is not { } config)
         {
             await errors.WriteLineAsync($"{options.ConfigFile}: configuration refused; vipproxy is not started").ConfigureAwait(false);
             return ExitInvalidConfig;
         }
+
         IReadOnlyList<string> problems = CheckPrerequisites(config);
         if (problems.Count > 0)
         {
@@ -38,6 +40,7 @@ public static class Daemon
             {
                 await errors.WriteLineAsync($"vipproxy: cannot start: {problem}").ConfigureAwait(false);
             }
+
             return ExitMissingPrerequisite;
         }
 
@@ -72,6 +75,7 @@ public static class Daemon
                 "virtual_server {VirtualServers} transparent: real servers must route replies through this host, and this host must deliver them locally (fwmark rule, local route table, socket mark; README \"Client addresses\")",
                 string.Join(", ", transparent));
         }
+
         await host.RunAsync().ConfigureAwait(false);
         return ExitOk;
     }
@@ -96,25 +100,30 @@ public static class Daemon
         {
             problems.Add($"missing capability {capability}; run as root or grant it (systemd: AmbientCapabilities=)");
         }
+
         if (transparent.Count > 0 && Capabilities.Has(effective, Capabilities.NetAdmin) && TransparentSockets.Probe() is { } refused)
         {
             problems.Add($"virtual_server {string.Join(", ", transparent)} is transparent but {refused}");
         }
+
         foreach (VrrpInstance instance in config.VrrpInstances)
         {
             if (!HostInterfaces.Exists(instance.Interface))
             {
                 problems.Add($"vrrp_instance {instance.Name}: interface {instance.Interface} does not exist on this host");
             }
+
             foreach (TrackedInterface tracked in instance.TrackInterfaces.Where(t => !HostInterfaces.Exists(t.Name)))
             {
                 problems.Add($"vrrp_instance {instance.Name}: tracked interface {tracked.Name} does not exist on this host");
             }
         }
+
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
         {
             problems.Add("VipProxy runs on Linux only");
         }
+
         return problems;
     }
 }

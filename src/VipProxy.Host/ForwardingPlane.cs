@@ -109,6 +109,7 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
                 _runtimes.Remove(runtime.Endpoint);
             }
         }
+
         foreach (VirtualServerRuntime runtime in removed)
         {
             LogRemoved(_logger, runtime.Endpoint);
@@ -119,6 +120,7 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
                 _draining.Add(drain);
             }
         }
+
         foreach (VirtualServer virtualServer in virtualServers)
         {
             VirtualServerRuntime? existing = Find(virtualServer.Endpoint);
@@ -201,11 +203,13 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
         {
             draining = [.. _draining];
         }
+
         await Task.WhenAll(draining).ConfigureAwait(false);
         foreach (VirtualServerRuntime runtime in Runtimes)
         {
             await runtime.DisposeAsync().ConfigureAwait(false);
         }
+
         lock (_gate)
         {
             _runtimes.Clear();

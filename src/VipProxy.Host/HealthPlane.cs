@@ -1,10 +1,10 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using VipProxy.Config.Model;
+using VipProxy.Forwarding.Runtime;
 using VipProxy.HealthChecks.Monitoring;
 using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Scripts;
-using VipProxy.Forwarding.Runtime;
 
 namespace VipProxy.Host;
 
@@ -42,7 +42,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
         }
     }
 
-    public VipProxy.HealthChecks.Monitoring.VirtualServerStatus? Status(IPEndPoint virtualServer)
+    public VirtualServerHealthStatus? Status(IPEndPoint virtualServer)
     {
         lock (_gate)
         {
@@ -75,10 +75,12 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
                 _monitors.Remove(monitor.VirtualServer.Endpoint);
             }
         }
+
         foreach (VirtualServerMonitor monitor in stale)
         {
             await monitor.DisposeAsync().ConfigureAwait(false);
         }
+
         foreach (VirtualServer virtualServer in config.VirtualServers)
         {
             bool present;
@@ -86,11 +88,13 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
             {
                 present = _monitors.ContainsKey(virtualServer.Endpoint);
             }
+
             if (!present)
             {
                 Add(virtualServer);
             }
         }
+
         QuorumChanged?.Invoke();
     }
 
@@ -98,7 +102,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
     {
         // A replaced monitor (reload) starts each real server in the state the forwarder has for it, so a
         // server that was down stays down until a check brings it up, and one that was up is not flapped.
-        Forwarding.Runtime.VirtualServerStatus? current = _forwarding.Find(virtualServer.Endpoint)?.GetStatus();
+        VirtualServerTrafficStatus? current = _forwarding.Find(virtualServer.Endpoint)?.GetStatus();
         var realServers = virtualServer.RealServers
             .Select(server =>
             {
@@ -112,6 +116,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
             realServer.HealthChanged += (_, change) => OnHealthChanged(virtualServer.Endpoint, change);
             realServer.WeightChanged += (_, change) => _forwarding.Find(virtualServer.Endpoint)?.SetRealServerWeight(change.Status.Endpoint, change.Status.Weight);
         }
+
         monitor.QuorumChanged += (_, change) =>
         {
             LogQuorum(_logger, virtualServer.Endpoint, change.HasQuorum, change.LiveWeight);
@@ -121,6 +126,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
         {
             _monitors[virtualServer.Endpoint] = monitor;
         }
+
         monitor.Start();
     }
 
@@ -135,6 +141,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
         {
             monitor = _monitors.GetValueOrDefault(virtualServer)?.RealServers.FirstOrDefault(r => r.Endpoint.Equals(realServer));
         }
+
         if (monitor is not null)
         {
             LogCheckNow(_logger, realServer, virtualServer, error);
@@ -162,6 +169,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
             monitors = [.. _monitors.Values];
             _monitors.Clear();
         }
+
         foreach (VirtualServerMonitor monitor in monitors)
         {
             await monitor.DisposeAsync().ConfigureAwait(false);

@@ -5,10 +5,10 @@ using Microsoft.Extensions.Logging;
 using VipProxy.Config;
 using VipProxy.Config.Diagnostics;
 using VipProxy.Config.Model;
+using VipProxy.Forwarding.Runtime;
 using VipProxy.Host.Control;
 using VipProxy.Host.Metrics;
 using VipProxy.Host.Status;
-using VipProxy.Forwarding.Runtime;
 using VipProxy.Vrrp;
 
 namespace VipProxy.Host;
@@ -62,6 +62,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             _metricsServer = new MetricsHttpServer(metricsEndpoint, _exporter.Scrape, _loggerFactory.CreateLogger("vipproxy.metrics"));
             _metricsServer.Start();
         }
+
         _forwarding = new ForwardingPlane(_loggerFactory, _timeProvider, _failures, ForwarderOptions.From(_config.Global));
         await _forwarding.StartAsync(_config.VirtualServers, cancellationToken).ConfigureAwait(false);
         _health = new HealthPlane(_forwarding, _config.Global, _loggerFactory, _timeProvider);
@@ -98,16 +99,19 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
                 drainLeft = TimeSpan.Zero;
             }
         }
+
         if (_vrrp is not null)
         {
             await _vrrp.StopAsync(cancellationToken).ConfigureAwait(false);
         }
+
         if (_health is not null)
         {
             _failures.Target = null;
             await _health.DisposeAsync().ConfigureAwait(false);
             _health = null;
         }
+
         if (_forwarding is not null)
         {
             await _forwarding.StopAcceptingAsync().ConfigureAwait(false);
@@ -116,12 +120,14 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             await _forwarding.DisposeAsync().ConfigureAwait(false);
             _forwarding = null;
         }
+
         await DisposeMetricsAsync().ConfigureAwait(false);
         if (_control is not null)
         {
             await _control.DisposeAsync().ConfigureAwait(false);
             _control = null;
         }
+
         LogStopped(_logger);
     }
 
@@ -140,6 +146,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             {
                 LogReloadDiagnostic(_logger, diagnostic.ToString());
             }
+
             if (loaded.Config is not { } config)
             {
                 var errors = loaded.Errors.Select(e => e.ToString()).ToList();
@@ -147,21 +154,25 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
                 LogReloadRefused(_logger, errors.Count);
                 return;
             }
+
             if (_forwarding is not null)
             {
                 _forwarding.ApplyGlobal(config.Global);
                 await _forwarding.ApplyAsync(config.VirtualServers, _options.DrainTimeout, CancellationToken.None).ConfigureAwait(false);
             }
+
             _config = config;
             if (_health is not null)
             {
                 await _health.ApplyAsync(config).ConfigureAwait(false);
             }
+
             _vrrpScripts?.Use(config.Global);
             if (_vrrp is not null)
             {
                 await _vrrp.ApplyConfigAsync(config, CancellationToken.None).ConfigureAwait(false);
             }
+
             ReportServiceHealth();
             _lastReload = new ReloadStatus(_timeProvider.GetUtcNow(), Applied: true, []);
             LogReloaded(_logger);
@@ -187,6 +198,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
         {
             return;
         }
+
         KeepalivedConfig config = _config;
         foreach (VrrpInstance instance in config.VrrpInstances)
         {
@@ -220,6 +232,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             await _metricsServer.DisposeAsync().ConfigureAwait(false);
             _metricsServer = null;
         }
+
         _exporter?.Dispose();
         _exporter = null;
         _metrics?.Dispose();
@@ -234,18 +247,22 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
         {
             await _vrrp.DisposeAsync().ConfigureAwait(false);
         }
+
         if (_health is not null)
         {
             await _health.DisposeAsync().ConfigureAwait(false);
         }
+
         if (_forwarding is not null)
         {
             await _forwarding.DisposeAsync().ConfigureAwait(false);
         }
+
         if (_control is not null)
         {
             await _control.DisposeAsync().ConfigureAwait(false);
         }
+
         _reloadGate.Dispose();
     }
 

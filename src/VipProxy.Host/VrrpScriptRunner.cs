@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using VipProxy.Config.Model;
 using VipProxy.HealthChecks.Scripts;
 using VipProxy.Vrrp.Runtime;
-using VrrpScriptOutcome = VipProxy.Vrrp.Runtime.ScriptOutcome;
 
 namespace VipProxy.Host;
 
@@ -29,24 +28,24 @@ internal sealed partial class VrrpScriptRunner : IScriptRunner
     public void Use(GlobalDefinitions global) =>
         Volatile.Write(ref _runner, new ScriptRunner(ScriptSettings.From(global), _logger, _timeProvider));
 
-    public async Task<VrrpScriptOutcome> RunAsync(ScriptInvocation invocation, CancellationToken cancellationToken)
+    public async Task<VrrpScriptResult> RunAsync(ScriptInvocation invocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invocation);
         var command = new ScriptCommand(invocation.ToString(), ValueList.From(invocation.Arguments));
         // The VRRP side means "no limit" by a zero timeout; the runner wants a real one.
         TimeSpan timeout = invocation.Timeout > TimeSpan.Zero ? invocation.Timeout : Timeout.InfiniteTimeSpan;
-        HealthChecks.Scripts.ScriptOutcome outcome = await Volatile.Read(ref _runner)
+        ScriptOutcome outcome = await Volatile.Read(ref _runner)
             .RunAsync(command, invocation.User, timeout, cancellationToken).ConfigureAwait(false);
         switch (outcome.Kind)
         {
             case ScriptOutcomeKind.Exited:
-                return outcome.ExitCode == 0 ? VrrpScriptOutcome.Succeeded : VrrpScriptOutcome.Failed;
+                return outcome.ExitCode == 0 ? VrrpScriptResult.Succeeded : VrrpScriptResult.Failed;
             case ScriptOutcomeKind.TimedOut:
                 LogNotCompleted(_logger, command.Text, outcome.Detail);
-                return VrrpScriptOutcome.TimedOut;
+                return VrrpScriptResult.TimedOut;
             default:
                 LogNotCompleted(_logger, command.Text, outcome.Detail);
-                return VrrpScriptOutcome.NotStarted;
+                return VrrpScriptResult.NotStarted;
         }
     }
 

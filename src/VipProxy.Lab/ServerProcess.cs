@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using VipProxy.Lab;
 
 namespace VipProxy.Lab;
 

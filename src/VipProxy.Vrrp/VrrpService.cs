@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using VipProxy.Config.Model;
 using VipProxy.Vrrp.Linux;
-using VipProxy.Vrrp.Protocol;
 using VipProxy.Vrrp.Runtime;
 
 namespace VipProxy.Vrrp;

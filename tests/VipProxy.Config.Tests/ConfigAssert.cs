@@ -1,4 +1,3 @@
-using VipProxy.Config.Diagnostics;
 using VipProxy.Config.Model;
 
 namespace VipProxy.Config.Tests;

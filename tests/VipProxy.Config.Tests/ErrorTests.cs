@@ -20,6 +20,7 @@ public class ErrorTests
             Valid(text.Replace("{\n  lb_algo RR", "{\n protocol TCP\n  lb_algo RR", StringComparison.Ordinal));
             return;
         }
+
         string error = Errors(text).First(e => e.Contains("error: ", StringComparison.Ordinal) && e.Contains(message, StringComparison.Ordinal));
         Assert.StartsWith($"{ConfigPath}:{at}: error: ", error);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using VipProxy.Config.Model;
+using VipProxy.Core.ProxyProtocol;
 using static VipProxy.Config.Tests.ConfigAssert;
 
 namespace VipProxy.Config.Tests;

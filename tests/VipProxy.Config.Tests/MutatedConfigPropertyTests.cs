@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using CsCheck;
-using VipProxy.Config.Diagnostics;
 using VipProxy.Config.Syntax;
 using Xunit.Abstractions;
 

@@ -2,6 +2,7 @@ using VipProxy.Host.Platform;
 
 namespace VipProxy.Host.Tests;
 
+[Trait("Category", "Root")]
 public class CapabilitiesTests
 {
     [Fact]

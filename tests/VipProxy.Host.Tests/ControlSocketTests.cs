@@ -30,6 +30,7 @@ public sealed class ControlSocketTests : IDisposable
         {
             stale.Bind(new UnixDomainSocketEndPoint(SocketPath)); // bound, never listening: what a killed process leaves
         }
+
         await using var first = new ControlSocketServer(SocketPath, () => "first", NullLogger.Instance);
         first.Start();
         await using var second = new ControlSocketServer(SocketPath, () => "second", NullLogger.Instance);

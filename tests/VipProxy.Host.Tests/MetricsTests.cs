@@ -95,10 +95,12 @@ public class MetricsTests
                 typed.Add(line.Split(' ')[2]);
                 continue;
             }
+
             if (line.StartsWith('#'))
             {
                 continue;
             }
+
             Assert.Matches(@"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*=""[^""]*""(,[a-zA-Z_][a-zA-Z0-9_]*=""[^""]*"")*\})? -?[0-9.eE+\-]+$|^.*le=""\+Inf""\} [0-9]+$", line);
             string name = line.Split('{', ' ')[0];
             Assert.Contains(typed, t => name == t || name.StartsWith(t + "_", StringComparison.Ordinal));

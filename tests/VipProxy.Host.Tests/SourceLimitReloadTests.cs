@@ -41,7 +41,7 @@ public class SourceLimitReloadTests
         using Socket held = await ConnectFromAsync(endpoint, "127.0.0.2");
         using Socket server = await real.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(20));
         Assert.True(await IsRefusedAsync(endpoint, "127.0.0.2"));
-        await EventuallyAsync(() => runtime.GetStatus().SourceLimitRefused == 1);
+        await Eventually.TrueAsync(() => runtime.GetStatus().SourceLimitRefused == 1, TimeSpan.FromSeconds(20));
 
         // Reload: room for two per source. The held connection is untouched and still counts.
         await plane.ApplyAsync(Load("maxconn_per_source 2"), TimeSpan.FromSeconds(5), CancellationToken.None);
@@ -49,23 +49,13 @@ public class SourceLimitReloadTests
         using Socket second = await ConnectFromAsync(endpoint, "127.0.0.2");
         using Socket secondServer = await real.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(20));
         Assert.True(await IsRefusedAsync(endpoint, "127.0.0.2"));
-        await EventuallyAsync(() => runtime.GetStatus().SourceLimitRefused == 2);
+        await Eventually.TrueAsync(() => runtime.GetStatus().SourceLimitRefused == 2, TimeSpan.FromSeconds(20));
 
         await server.SendAsync("alive"u8.ToArray());
         var buffer = new byte[5];
         int read = await held.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal("alive"u8.ToArray(), buffer[..read]);
         Assert.Equal(2, runtime.GetStatus().OpenConnections);
-    }
-
-    private static async Task EventuallyAsync(Func<bool> condition)
-    {
-        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in 20 s");
-            await Task.Delay(20);
-        }
     }
 
     private static int FreePort()

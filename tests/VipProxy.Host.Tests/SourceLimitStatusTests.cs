@@ -32,11 +32,8 @@ public class SourceLimitStatusTests
         using Socket server = await real.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(20));
         (await ConnectFromAsync(runtime.LocalEndpoint!, "127.0.0.2")).Dispose();
         (await ConnectFromAsync(runtime.LocalEndpoint!, "127.0.0.2")).Dispose();
-        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
-        while (runtime.GetStatus().SourceLimitRefused + runtime.GetStatus().SourceRateRefused < 2 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        await Eventually.TrueAsync(() => runtime.GetStatus().SourceLimitRefused + runtime.GetStatus().SourceRateRefused >= 2,
+            TimeSpan.FromSeconds(20), "both refusals counted");
 
         VirtualServerReport forwarding = StatusMapping.From(runtime.GetStatus(), null);
         Assert.Equal(1, forwarding.SourceLimitRefused);

@@ -5,6 +5,7 @@ namespace VipProxy.Host.Tests;
 
 /// <summary>A <c>transparent</c> virtual server needs CAP_NET_ADMIN (IP_TRANSPARENT): <c>vipproxy run</c> refuses to
 /// start without it and says so; <c>vipproxy check</c> warns.</summary>
+[Trait("Category", "Root")]
 public sealed class TransparentPrerequisiteTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("vipproxy-transparent-").FullName;

@@ -8,6 +8,7 @@ namespace VipProxy.Host.Tests;
 /// vrrp_script checks and VRRP notify scripts follow the same keepalived rules as MISC_CHECK: with
 /// enable_script_security a script that someone other than root could modify is never run as root.
 /// </summary>
+[Trait("Category", "Root")]
 public sealed class VrrpScriptRunnerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("vipproxy-vrrp-scripts-").FullName;
@@ -34,9 +35,9 @@ public sealed class VrrpScriptRunnerTests : IDisposable
         var (script, marker) = Script("weak.sh", (UnixFileMode)0b111_111_111);
         var secure = new VrrpScriptRunner(Global(secure: true), NullLogger.Instance, TimeProvider.System);
 
-        ScriptOutcome outcome = await secure.RunAsync(new ScriptInvocation([script], null, TimeSpan.FromSeconds(5)), CancellationToken.None);
+        VrrpScriptResult outcome = await secure.RunAsync(new ScriptInvocation([script], null, TimeSpan.FromSeconds(5)), CancellationToken.None);
 
-        Assert.Equal(ScriptOutcome.NotStarted, outcome);
+        Assert.Equal(VrrpScriptResult.NotStarted, outcome);
         Assert.False(File.Exists(marker), "the refused script ran");
     }
 
@@ -46,11 +47,11 @@ public sealed class VrrpScriptRunnerTests : IDisposable
         var (script, marker) = Script("weak.sh", (UnixFileMode)0b111_111_111);
         var runner = new VrrpScriptRunner(Global(secure: true), NullLogger.Instance, TimeProvider.System);
         var invocation = new ScriptInvocation([script], null, TimeSpan.FromSeconds(5));
-        Assert.Equal(ScriptOutcome.NotStarted, await runner.RunAsync(invocation, CancellationToken.None));
+        Assert.Equal(VrrpScriptResult.NotStarted, await runner.RunAsync(invocation, CancellationToken.None));
 
         runner.Use(Global(secure: false));
 
-        Assert.Equal(ScriptOutcome.Succeeded, await runner.RunAsync(invocation, CancellationToken.None));
+        Assert.Equal(VrrpScriptResult.Succeeded, await runner.RunAsync(invocation, CancellationToken.None));
         Assert.True(File.Exists(marker));
     }
 
@@ -60,12 +61,12 @@ public sealed class VrrpScriptRunnerTests : IDisposable
         var (script, marker) = Script("safe.sh", (UnixFileMode)0b111_101_101);
         var runner = new VrrpScriptRunner(Global(secure: true), NullLogger.Instance, TimeProvider.System);
 
-        Assert.Equal(ScriptOutcome.Succeeded, await runner.RunAsync(new ScriptInvocation([script], null, TimeSpan.FromSeconds(5)), CancellationToken.None));
+        Assert.Equal(VrrpScriptResult.Succeeded, await runner.RunAsync(new ScriptInvocation([script], null, TimeSpan.FromSeconds(5)), CancellationToken.None));
         Assert.True(File.Exists(marker));
-        Assert.Equal(ScriptOutcome.Failed, await runner.RunAsync(new ScriptInvocation(["/bin/false"], null, TimeSpan.FromSeconds(5)), CancellationToken.None));
-        Assert.Equal(ScriptOutcome.TimedOut, await runner.RunAsync(new ScriptInvocation(["/bin/sleep", "5"], null, TimeSpan.FromMilliseconds(200)), CancellationToken.None));
-        Assert.Equal(ScriptOutcome.NotStarted, await runner.RunAsync(new ScriptInvocation(["/nonexistent/check"], null, TimeSpan.FromSeconds(1)), CancellationToken.None));
+        Assert.Equal(VrrpScriptResult.Failed, await runner.RunAsync(new ScriptInvocation(["/bin/false"], null, TimeSpan.FromSeconds(5)), CancellationToken.None));
+        Assert.Equal(VrrpScriptResult.TimedOut, await runner.RunAsync(new ScriptInvocation(["/bin/sleep", "5"], null, TimeSpan.FromMilliseconds(200)), CancellationToken.None));
+        Assert.Equal(VrrpScriptResult.NotStarted, await runner.RunAsync(new ScriptInvocation(["/nonexistent/check"], null, TimeSpan.FromSeconds(1)), CancellationToken.None));
         // No shell: "x; false" reaches `test` as one word, so the comparison is true.
-        Assert.Equal(ScriptOutcome.Succeeded, await runner.RunAsync(new ScriptInvocation(["/usr/bin/test", "x; false", "=", "x; false"], null, TimeSpan.FromSeconds(5)), CancellationToken.None));
+        Assert.Equal(VrrpScriptResult.Succeeded, await runner.RunAsync(new ScriptInvocation(["/usr/bin/test", "x; false", "=", "x; false"], null, TimeSpan.FromSeconds(5)), CancellationToken.None));
     }
 }

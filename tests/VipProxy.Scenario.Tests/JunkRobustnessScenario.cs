@@ -14,6 +14,7 @@ namespace VipProxy.Scenario.Tests;
 /// few seconds (measured). VipProxy's backup must not: dropped datagrams never touch its Master_Down_Timer.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class JunkRobustnessScenario(ITestOutputHelper output)
 {
     [Fact]
@@ -60,7 +61,7 @@ public sealed class JunkRobustnessScenario(ITestOutputHelper output)
         VrrpPacket Advert(string password) => new()
         {
             Version = VrrpVersion.V2, VirtualRouterId = 51, Priority = 254, AdvertisementInterval = TimeSpan.FromSeconds(1),
-            Addresses = [Vip], AuthType = VrrpAuthType.SimplePassword, AuthData = [.. VrrpAuthentication.NormalizePassword(password)],
+            Addresses = [Vip], AuthType = VrrpAuthType.SimplePassword, AuthData = [.. VrrpAuthenticationData.NormalizePassword(password)],
         };
         var wrongPassword = VrrpCodec.EncodeIPv4DatagramToArray(Advert("wrong"), source, VrrpCodec.MulticastGroup);
         var badChecksum = VrrpCodec.EncodeIPv4DatagramToArray(Advert("secret1"), source, VrrpCodec.MulticastGroup);

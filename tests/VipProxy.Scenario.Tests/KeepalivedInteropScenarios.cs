@@ -7,6 +7,7 @@ namespace VipProxy.Scenario.Tests;
 
 /// <summary>VipProxy and keepalived 2.2.7 (the reference implementation) as the two routers of one virtual router.</summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class KeepalivedInteropScenarios(ITestOutputHelper output)
 {
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(15);

@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace VipProxy.Scenario.Tests;
 
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class LanTeardownTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
@@ -41,7 +42,7 @@ public sealed class LanTeardownTests(ITestOutputHelper output)
         try
         {
             using var leftover = Process.Start("ip", ["netns", "exec", stale, "sleep", "600"]);
-            await WaitUntilAsync(() => ProcessesIn([NetworkNamespaceOf(leftover.Id)]).Count == 1);
+            await Eventually.TrueAsync(() => ProcessesIn([NetworkNamespaceOf(leftover.Id)]).Count == 1, Timeout);
 
             await using var lan = await Lan.CreateAsync(output.WriteLine);
 
@@ -100,16 +101,6 @@ public sealed class LanTeardownTests(ITestOutputHelper output)
         }
 
         return found;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(20);
-        }
     }
 
     private static async Task<string> RunAsync(string program, params string[] arguments)

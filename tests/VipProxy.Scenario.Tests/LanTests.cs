@@ -6,6 +6,7 @@ using Xunit.Abstractions;
 namespace VipProxy.Scenario.Tests;
 
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class LanTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);

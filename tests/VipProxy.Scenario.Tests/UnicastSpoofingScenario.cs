@@ -21,6 +21,7 @@ namespace VipProxy.Scenario.Tests;
 /// </para>
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class UnicastSpoofingScenario(ITestOutputHelper output)
 {
     private static readonly TimeSpan Barrage = TimeSpan.FromSeconds(6);
@@ -118,7 +119,7 @@ public sealed class UnicastSpoofingScenario(ITestOutputHelper output)
         {
             Version = VrrpVersion.V2, VirtualRouterId = vrid, Priority = priority, AdvertisementInterval = TimeSpan.FromSeconds(1),
             Addresses = [Vip], AuthType = password is null ? VrrpAuthType.None : VrrpAuthType.SimplePassword,
-            AuthData = password is null ? [] : [.. VrrpAuthentication.NormalizePassword(password)],
+            AuthData = password is null ? [] : [.. VrrpAuthenticationData.NormalizePassword(password)],
         };
 
         // IP_HDRINCL: the kernel keeps our source, destination and TTL as written.
@@ -152,15 +153,9 @@ public sealed class UnicastSpoofingScenario(ITestOutputHelper output)
         ];
     }
 
-    private static async Task WaitForStateAsync(LanHost host, ScenarioFiles files, string state)
-    {
-        var watch = Stopwatch.StartNew();
-        while ((await StatusAsync(host, files)).State != state)
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"{host.Name} never reached {state}");
-            await Task.Delay(200);
-        }
-    }
+    private static Task WaitForStateAsync(LanHost host, ScenarioFiles files, string state) =>
+        Eventually.ValueAsync(() => StatusAsync(host, files), status => status.State == state, TimeSpan.FromSeconds(15),
+            $"{host.Name} to reach {state}", TimeSpan.FromMilliseconds(200));
 
     /// <summary><c>vipproxy status --json</c> inside the host: what an operator sees.</summary>
     private static async Task<InstanceStatus> StatusAsync(LanHost host, ScenarioFiles files)

@@ -7,6 +7,7 @@ namespace VipProxy.Scenario.Tests;
 
 /// <summary>Two VipProxy nodes (the product binary, <c>vipproxy run</c>) and a client on one bridge.</summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class VrrpFailoverScenarios(ITestOutputHelper output)
 {
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(15);
@@ -37,7 +38,7 @@ public sealed class VrrpFailoverScenarios(ITestOutputHelper output)
 
         // The gratuitous ARP moved the client's entry to lb2 before any new ARP exchange, and the VIP answers there.
         var lb2Mac = await MacOfAsync(lb2);
-        await EventuallyAsync(async () => (await NeighbourEntryAsync(client)).Contains(lb2Mac, StringComparison.Ordinal), "client ARP entry -> lb2");
+        await Eventually.TrueAsync(async () => (await NeighbourEntryAsync(client)).Contains(lb2Mac, StringComparison.Ordinal), TimeSpan.FromSeconds(5), "client ARP entry -> lb2", TimeSpan.FromMilliseconds(50));
         Assert.True(await Ping.ReachesAsync(client, Vip));
         await WaitForVipAsync(lb1, held: false, TimeSpan.FromSeconds(5)); // lb1 went to Fault and released it
 
@@ -45,7 +46,7 @@ public sealed class VrrpFailoverScenarios(ITestOutputHelper output)
         var back = await WaitForVipAsync(lb1, held: true, TimeSpan.FromSeconds(10));
         output.WriteLine($"link restored -> VIP back on lb1 after {back.TotalMilliseconds:F0} ms");
         await WaitForVipAsync(lb2, held: false, TimeSpan.FromSeconds(3));
-        await EventuallyAsync(async () => (await NeighbourEntryAsync(client)).Contains(await MacOfAsync(lb1), StringComparison.Ordinal), "client ARP entry -> lb1");
+        await Eventually.TrueAsync(async () => (await NeighbourEntryAsync(client)).Contains(await MacOfAsync(lb1), StringComparison.Ordinal), TimeSpan.FromSeconds(5), "client ARP entry -> lb1", TimeSpan.FromMilliseconds(50));
     }
 
     [Fact]
@@ -129,15 +130,5 @@ public sealed class VrrpFailoverScenarios(ITestOutputHelper output)
         await lb1.Interfaces[0].CutLinkAsync();
         var takeover = await WaitForVipAsync(lb2, held: true, TimeSpan.FromSeconds(5));
         output.WriteLine($"unicast v3 0.1 s link cut -> VIP on lb2 after {takeover.TotalMilliseconds:F0} ms");
-    }
-
-    internal static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "timed out waiting for " + what);
-            await Task.Delay(50);
-        }
     }
 }

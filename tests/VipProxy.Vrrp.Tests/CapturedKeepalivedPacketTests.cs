@@ -173,7 +173,7 @@ public sealed class CapturedKeepalivedPacketTests
         if (capture.Version == VrrpVersion.V2)
         {
             // keepalived sends 8 zero bytes when there is no auth, the NUL-padded password with PASS.
-            Assert.Equal(Hex.Of(VrrpAuthentication.NormalizePassword(capture.Password)), Hex.Of(packet.AuthData.AsSpan()));
+            Assert.Equal(Hex.Of(VrrpAuthenticationData.NormalizePassword(capture.Password)), Hex.Of(packet.AuthData.AsSpan()));
         }
         else
         {

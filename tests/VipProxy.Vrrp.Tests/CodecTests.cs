@@ -210,7 +210,7 @@ public sealed class CodecTests
     [InlineData("", "0000000000000000")]
     public void Passwords_are_the_first_8_bytes_nul_padded_like_keepalived(string password, string wire)
     {
-        Assert.Equal(wire, Hex.Of(VrrpAuthentication.NormalizePassword(password)));
+        Assert.Equal(wire, Hex.Of(VrrpAuthenticationData.NormalizePassword(password)));
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Net;
 using VipProxy.Vrrp.Protocol;
-using VipProxy.Vrrp.Tests.Support;
 using static VipProxy.Vrrp.Tests.Support.TestAddresses;
 
 namespace VipProxy.Vrrp.Tests;

@@ -3,7 +3,6 @@ using System.Net;
 using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 using VipProxy.Vrrp.Protocol;
-using VipProxy.Vrrp.Runtime;
 using VipProxy.Vrrp.Tests.Support;
 using Xunit.Abstractions;
 
@@ -164,7 +163,7 @@ public sealed class HostilePacketPropertyTests(ITestOutputHelper output)
             delivered++;
         }
 
-        await TestConfig.Eventually(() => service.GetStatus().Single().DropCounters.Values.Sum() == delivered, "every datagram counted", 60_000);
+        await Eventually.TrueAsync(() => service.GetStatus().Single().DropCounters.Values.Sum() == delivered, TimeSpan.FromSeconds(60), "every datagram counted", TestConfig.PollInterval);
         var after = service.GetStatus().Single();
         output.WriteLine(string.Join("\n", after.DropCounters.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}: {c.Value}")));
         Assert.Equal(expected, new SortedDictionary<string, long>(after.DropCounters.ToDictionary(), StringComparer.Ordinal));

@@ -1,5 +1,4 @@
 using System.Globalization;
-using VipProxy.Lab;
 
 namespace VipProxy.Bench.Infrastructure;
 

@@ -37,12 +37,14 @@ internal static class CheckCommand
         {
             errors.WriteLine(diagnostic);
         }
+
         if (result.Config is null)
         {
             int count = result.Errors.Count();
             errors.WriteLine($"{file}: {count} error{(count == 1 ? "" : "s")}; configuration refused");
             return Invalid;
         }
+
         if (dump)
         {
             output.Write(ConfigDumper.Dump(result.Config));
@@ -51,6 +53,7 @@ internal static class CheckCommand
         {
             output.WriteLine($"{file}: configuration is valid ({result.Config.VrrpInstances.Count} vrrp_instance, {result.Config.VirtualServers.Count} virtual_server)");
         }
+
         WriteTransparentNotes(result.Config, errors);
         return Valid;
     }
@@ -74,11 +77,13 @@ internal static class CheckCommand
         {
             errors.WriteLine($"warning: virtual_server {servers}: this process lacks {capability}; vipproxy run would refuse to start");
         }
+
         if (VipProxy.Host.Platform.Capabilities.Has(effective, VipProxy.Host.Platform.Capabilities.NetAdmin)
             && VipProxy.Host.Platform.TransparentSockets.Probe() is { } refused)
         {
             errors.WriteLine($"warning: virtual_server {servers}: {refused}; vipproxy run would refuse to start");
         }
+
         errors.WriteLine($"note: virtual_server {servers} is transparent: real servers must route replies to clients through this host, "
             + "and this host must deliver them to its own sockets (ip rule fwmark + local route table + a socket-match mark; see the README, \"Client addresses\")");
     }

@@ -33,17 +33,20 @@ internal static class StatusCommand
             await errors.WriteLineAsync($"vipproxy status: no vipproxy answers on {socketPath}: {e.Message}").ConfigureAwait(false);
             return 1;
         }
+
         if (json)
         {
             await output.WriteAsync(reply).ConfigureAwait(false);
             return 0;
         }
+
         StatusReport? report = JsonSerializer.Deserialize(reply, StatusJsonContext.Default.StatusReport);
         if (report is null)
         {
             await errors.WriteLineAsync("vipproxy status: unreadable reply").ConfigureAwait(false);
             return 1;
         }
+
         await output.WriteAsync(StatusTable.Render(report)).ConfigureAwait(false);
         return 0;
     }

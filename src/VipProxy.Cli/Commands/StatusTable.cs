@@ -16,6 +16,7 @@ internal static class StatusTable
         {
             text.Append(CultureInfo.InvariantCulture, $"last reload {reload.At:yyyy-MM-dd HH:mm:ss}: {(reload.Applied ? "applied" : $"refused ({reload.Errors.Count} errors)")}\n");
         }
+
         text.Append('\n');
         var vrrp = new List<string[]> { new[] { "INSTANCE", "STATE", "PRIO", "EFF", "VRID", "IF", "MASTER", "VIPS", "TRANS", "DROPS" } };
         foreach (VrrpInstanceStatus i in report.VrrpInstances)
@@ -26,6 +27,7 @@ internal static class StatusTable
                 Num(i.DropCounters.Values.Sum()),
             ]);
         }
+
         if (report.VrrpInstances.Count == 0)
         {
             text.Append("no vrrp_instance\n");
@@ -34,6 +36,7 @@ internal static class StatusTable
         {
             AppendTable(text, vrrp);
         }
+
         text.Append('\n');
         var forwarding = new List<string[]> { new[] { "PROT LOCAL -> REMOTE", "WEIGHT", "HEALTH", "ACTIVE", "INACT", "CONNS", "IN", "OUT", "FAILED", "LAST CHECK" } };
         foreach (VirtualServerReport v in report.VirtualServers)
@@ -52,6 +55,7 @@ internal static class StatusTable
                 ]);
             }
         }
+
         AppendTable(text, forwarding);
         return text.ToString();
     }
@@ -66,6 +70,7 @@ internal static class StatusTable
             {
                 text.Append(c == columns - 1 ? row[c] : row[c].PadRight(widths[c] + 2));
             }
+
             text.Append('\n');
         }
     }

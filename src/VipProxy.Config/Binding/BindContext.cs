@@ -32,11 +32,13 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
             Error(statement.Location, $"'{name}' is not supported by VipProxy: {why}");
             return;
         }
+
         if (UnsupportedKeywords.Ignored.TryGetValue(name, out string? ignored))
         {
             Warning(statement.Location, $"'{name}' has no effect in VipProxy and is ignored: {ignored}");
             return;
         }
+
         string? next = statement.Arguments.Count > 0 ? statement.Arguments[0].Text : null;
         string? suggestion = KeywordSuggester.Suggest(name, next, table.Keywords);
         var homes = AllTables.Where(t => t != table && t.Keywords.Contains(name, StringComparer.Ordinal)).Select(t => t.BlockName).Distinct().ToList();
@@ -49,10 +51,12 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
         {
             message = $"'{name}' does not belong in {table.BlockName}; it is a keyword of {string.Join(" or ", homes)}";
         }
+
         if (statement.Block is not null)
         {
             message += " (its whole block is skipped)";
         }
+
         Error(statement.Location, message);
     }
 
@@ -67,6 +71,7 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
             Error(statement.EndLocation, $"'{statement.Name}' is missing its value: write '{usage}'");
             return false;
         }
+
         if (count > max)
         {
             Token extra = statement.Arguments[max];
@@ -75,6 +80,7 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
                 : $"unexpected '{extra.Text}' after '{statement.Name}': write '{usage}'");
             return false;
         }
+
         return true;
     }
 
@@ -86,11 +92,13 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
             Error(token.Location, $"'{keyword}' expects a whole number from {min} to {max}, not '{token.Text}'");
             return false;
         }
+
         if (parsed < min || parsed > max)
         {
             Error(token.Location, $"'{keyword}' {parsed} is out of range: it must be from {min} to {max}");
             return false;
         }
+
         value = (int)parsed;
         return true;
     }
@@ -105,11 +113,13 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
             Error(token.Location, $"'{keyword}' expects a number of seconds from {Format(min)} to {Format(max)}, not '{token.Text}'");
             return false;
         }
+
         if (seconds < min || seconds > max)
         {
             Error(token.Location, $"'{keyword}' {token.Text} is out of range: it must be from {Format(min)} to {Format(max)} seconds");
             return false;
         }
+
         value = TimeSpan.FromMicroseconds(Math.Round(seconds * 1_000_000));
         return true;
     }
@@ -122,6 +132,7 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
             address = parsed;
             return true;
         }
+
         address = IPAddress.None;
         if (parsed is { AddressFamily: AddressFamily.InterNetworkV6 })
         {
@@ -131,6 +142,7 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
         {
             Error(token.Location, $"{what} '{token.Text}' is not an IPv4 address");
         }
+
         return false;
     }
 
@@ -146,6 +158,7 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
         {
             endpoint = new IPEndPoint(address, port);
         }
+
         return ok;
     }
 
@@ -160,6 +173,7 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
                 return true;
             }
         }
+
         value = default!;
         Error(token.Location, $"'{keyword}' expects one of {string.Join(", ", choices.Keys)}, not '{token.Text}'");
         return false;
@@ -176,6 +190,7 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
         {
             return false;
         }
+
         string text = statement.Arguments.Count == 1
             ? statement.Arguments[0].Text
             : string.Join(' ', statement.Arguments.Select(a => a.Kind == TokenKind.QuotedString ? $"\"{a.Text}\"" : a.Text));
@@ -184,11 +199,13 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
             Error(statement.Arguments[0].Location, $"cannot read the command of '{statement.Name}': {problem}");
             return false;
         }
+
         if (words.Count == 0)
         {
             Error(statement.Arguments[0].Location, $"'{statement.Name}' names no program");
             return false;
         }
+
         command = new ScriptCommand(text, new ValueList<string>(words));
         return true;
     }
@@ -201,6 +218,7 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
         {
             return false;
         }
+
         account = new ScriptAccount(statement.Arguments[0].Text, statement.Arguments.Count > 1 ? statement.Arguments[1].Text : null);
         return true;
     }

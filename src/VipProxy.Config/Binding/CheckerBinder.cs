@@ -5,61 +5,6 @@ using VipProxy.Config.Syntax;
 
 namespace VipProxy.Config.Binding;
 
-/// <summary>
-/// Checker timing that may be set on the checker, its real server or its virtual server (keepalived 2.x);
-/// the nearest one wins, then keepalived's defaults.
-/// </summary>
-internal sealed class CheckTiming
-{
-    public TimeSpan? DelayLoop;
-    public TimeSpan? ConnectTimeout;
-    public int? Retry;
-    public TimeSpan? DelayBeforeRetry;
-    public TimeSpan? Warmup;
-
-    public CheckTiming Over(CheckTiming parent) => new()
-    {
-        DelayLoop = DelayLoop ?? parent.DelayLoop,
-        ConnectTimeout = ConnectTimeout ?? parent.ConnectTimeout,
-        Retry = Retry ?? parent.Retry,
-        DelayBeforeRetry = DelayBeforeRetry ?? parent.DelayBeforeRetry,
-        Warmup = Warmup ?? parent.Warmup,
-    };
-
-    /// <summary>Adds the timing keywords to a table whose builder exposes a <see cref="CheckTiming"/>.</summary>
-    public static void AddTo<T>(KeywordTable<T> table, Func<T, CheckTiming> timing, bool withConnectTimeout = true)
-    {
-        table.Add("delay_loop", (b, s, c) => { if (Seconds(s, c, 0.001, 86_400, out var v)) { timing(b).DelayLoop = v; } });
-        if (withConnectTimeout)
-        {
-            table.Add("connect_timeout", (b, s, c) => { if (Seconds(s, c, 0.001, 3600, out var v)) { timing(b).ConnectTimeout = v; } });
-        }
-        table.Add("retry", (b, s, c) => { if (Count(s, c, out int v)) { timing(b).Retry = v; } });
-        table.Add("nb_get_retry", (b, s, c) =>
-        {
-            c.Warning(s.Location, "'nb_get_retry' is deprecated (as in keepalived): write 'retry'");
-            if (Count(s, c, out int v))
-            {
-                timing(b).Retry = v;
-            }
-        });
-        table.Add("delay_before_retry", (b, s, c) => { if (Seconds(s, c, 0, 86_400, out var v)) { timing(b).DelayBeforeRetry = v; } });
-        table.Add("warmup", (b, s, c) => { if (Seconds(s, c, 0, 86_400, out var v)) { timing(b).Warmup = v; } });
-    }
-
-    private static bool Seconds(Statement s, BindContext c, double min, double max, out TimeSpan value)
-    {
-        value = default;
-        return c.Arguments(s, 1, 1, $"{s.Name} SECONDS") && c.Seconds(s.Arguments[0], s.Name, min, max, out value);
-    }
-
-    private static bool Count(Statement s, BindContext c, out int value)
-    {
-        value = 0;
-        return c.Arguments(s, 1, 1, $"{s.Name} COUNT") && c.Integer(s.Arguments[0], s.Name, 0, 1000, out value);
-    }
-}
-
 /// <summary>TCP_CHECK, HTTP_GET, MISC_CHECK and MYSQL_CHECK blocks inside a real_server.</summary>
 internal static class CheckerBinder
 {
@@ -67,7 +12,7 @@ internal static class CheckerBinder
     {
         public string Keyword { get; } = keyword;
         public SourceLocation Location { get; } = location;
-        public CheckTiming Timing { get; } = new();
+        public CheckTimingOverrides Timing { get; } = new();
         public IPAddress? ConnectIp;
         public int? ConnectPort;
         public IPAddress? BindTo;
@@ -81,9 +26,9 @@ internal static class CheckerBinder
         public string? MySqlPassword;
         public string? Database;
 
-        public HealthCheck? Build(CheckTiming inherited, string? virtualHost, BindContext context)
+        public HealthCheck? Build(CheckTimingOverrides inherited, string? virtualHost, BindContext context)
         {
-            CheckTiming timing = Timing.Over(inherited);
+            CheckTimingOverrides timing = Timing.Over(inherited);
             TimeSpan delayLoop = timing.DelayLoop ?? TimeSpan.FromSeconds(60);
             var settings = new CheckSettings(
                 ConnectIp, ConnectPort, BindTo,
@@ -102,6 +47,7 @@ internal static class CheckerBinder
                         context.Error(Location, "HTTP_GET has no 'url { path /PATH }': it would check nothing");
                         return null;
                     }
+
                     return new HttpGetCheck(settings, new(Urls), VirtualHost ?? virtualHost);
                 case "MISC_CHECK":
                     if (MiscPath is null)
@@ -121,6 +67,7 @@ internal static class CheckerBinder
                     {
                         context.Warning(Location, "MYSQL_CHECK has 'user' but no 'password': it logs in with an empty password");
                     }
+
                     return new MySqlCheck(settings, MySqlUser, MySqlPassword, Database);
             }
         }
@@ -150,7 +97,7 @@ internal static class CheckerBinder
             { "connect_port", (b, s, c) => { if (c.Arguments(s, 1, 1, "connect_port PORT") && c.Port(s.Arguments[0], s.Name, out int v)) { b.ConnectPort = v; } } },
             { "bindto", (b, s, c) => { if (c.Arguments(s, 1, 1, "bindto ADDRESS") && c.IPv4(s.Arguments[0], s.Name, out var v)) { b.BindTo = v; } } },
         };
-        CheckTiming.AddTo(table, b => b.Timing);
+        CheckTimingOverrides.AddTo(table, b => b.Timing);
         return table;
     }
 
@@ -171,7 +118,7 @@ internal static class CheckerBinder
             { "misc_dynamic", (b, s, c) => { if (c.Arguments(s, 0, 0, "misc_dynamic")) { b.MiscDynamic = true; } } },
             { "user", (b, s, c) => { if (c.Account(s, out var v)) { b.User = v; } } },
         };
-        CheckTiming.AddTo(table, b => b.Timing, withConnectTimeout: false);
+        CheckTimingOverrides.AddTo(table, b => b.Timing, withConnectTimeout: false);
         return table;
     }
 
@@ -208,10 +155,12 @@ internal static class CheckerBinder
             context.Error(statement.Location, "url has no 'path /PATH'");
             return;
         }
+
         if (!url.Path.StartsWith('/'))
         {
             context.Warning(statement.Location, $"url path '{url.Path}' does not start with '/'");
         }
+
         ValueList<StatusCodeRange> codes = url.StatusCodes.Count == 0 ? new([new StatusCodeRange(200, 299)]) : new(url.StatusCodes);
         builder.Urls.Add(new HttpUrl(url.Path, codes, url.Digest));
     }
@@ -222,6 +171,7 @@ internal static class CheckerBinder
         {
             return;
         }
+
         foreach (Token code in statement.Arguments)
         {
             string[] parts = code.Text.Split('-', 2);
@@ -232,6 +182,7 @@ internal static class CheckerBinder
                 {
                     continue;
                 }
+
                 url.StatusCodes.Add(new StatusCodeRange(from, to));
             }
         }
@@ -243,12 +194,14 @@ internal static class CheckerBinder
         {
             return;
         }
+
         string digest = statement.Arguments[0].Text.ToLowerInvariant();
         if (digest.Length != 32 || !digest.All(char.IsAsciiHexDigit))
         {
             context.Error(statement.Arguments[0].Location, "digest must be an MD5 sum: 32 hexadecimal digits (genhash prints it)");
             return;
         }
+
         url.Digest = digest;
     }
 }

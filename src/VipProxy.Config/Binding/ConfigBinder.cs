@@ -13,7 +13,7 @@ internal sealed class ConfigBinder
 {
     private readonly BindContext _context;
     private readonly ConfigLoadOptions _options;
-    private GlobalDefsBinder.Builder _global = new();
+    private readonly GlobalDefsBinder.Builder _global = new();
     private readonly List<VrrpScriptBinder.Builder> _scripts = [];
     private readonly List<VrrpInstanceBinder.Builder> _instances = [];
     private readonly List<VirtualServerBinder.Builder> _virtualServers = [];
@@ -61,6 +61,7 @@ internal sealed class ConfigBinder
         {
             _context.Warning(statement.Location, $"global_defs is also declared at line {first.Line}; their settings are merged");
         }
+
         _globalLocation ??= statement.Location;
         GlobalDefsBinder.Table.Bind(_global, statement.Block!.Statements, _context);
     }
@@ -97,6 +98,7 @@ internal sealed class ConfigBinder
                 scripts.Add(script);
             }
         }
+
         var instances = new List<VrrpInstance>();
         foreach (VrrpInstanceBinder.Builder builder in Unique(_instances, i => i.Name, i => i.Location, "vrrp_instance"))
         {
@@ -106,6 +108,7 @@ internal sealed class ConfigBinder
                 instances.Add(instance);
             }
         }
+
         CheckVirtualRouterIds();
         var virtualServers = new List<VirtualServer>();
         var listeners = new Dictionary<IPEndPoint, SourceLocation>();
@@ -116,19 +119,23 @@ internal sealed class ConfigBinder
                 _context.Error(builder.Location, $"virtual_server {builder.Describe()} is already declared at line {listeners[builder.Endpoint].Line}");
                 continue;
             }
+
             if (builder.Build(_context) is { } virtualServer)
             {
                 virtualServers.Add(virtualServer);
             }
         }
+
         if (_options.HostInterfaces is { } interfaces)
         {
             HostChecks.Run(_instances, instances, interfaces, _context);
         }
+
         if (_context.Diagnostics.HasErrors)
         {
             return null;
         }
+
         return new KeepalivedConfig(global, new(scripts), new(instances), new(virtualServers));
     }
 
@@ -141,11 +148,13 @@ internal sealed class ConfigBinder
             {
                 continue;
             }
+
             if (!seen.TryAdd(name(item), location(item)))
             {
                 _context.Error(location(item), $"{kind} {name(item)} is already declared at line {seen[name(item)].Line}");
                 continue;
             }
+
             yield return item;
         }
     }
@@ -158,6 +167,7 @@ internal sealed class ConfigBinder
             {
                 continue;
             }
+
             string? suggestion = Binding.KeywordSuggester.Suggest(tracked.Name, null, _scripts.Select(s => s.Name));
             _context.Error(at, $"track_script names '{tracked.Name}', but no vrrp_script has that name" + (suggestion is null ? "" : $"; did you mean '{suggestion}'?"));
         }
@@ -174,6 +184,7 @@ internal sealed class ConfigBinder
             {
                 continue;
             }
+
             if (!seen.TryAdd((instance.Interface, id), instance))
             {
                 VrrpInstanceBinder.Builder first = seen[(instance.Interface, id)];

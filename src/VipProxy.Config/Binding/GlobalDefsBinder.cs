@@ -57,11 +57,13 @@ internal static class GlobalDefsBinder
         {
             return;
         }
+
         IPAddress address = IPAddress.Loopback;
         if (statement.Arguments.Count == 2 && !context.IPv4(statement.Arguments[0], "metrics_listen address", out address))
         {
             return;
         }
+
         if (context.Port(statement.Arguments[^1], "metrics_listen port", out int port))
         {
             builder.MetricsListen = new IPEndPoint(address, port);
@@ -75,11 +77,13 @@ internal static class GlobalDefsBinder
         {
             return;
         }
+
         if ((group.GetAddressBytes()[0] & 0xF0) != 0xE0)
         {
             context.Error(statement.Arguments[0].Location, $"vrrp_mcast_group4 {group} is not a multicast address (224.0.0.0/4)");
             return;
         }
+
         builder.MulticastGroup = group;
     }
 }

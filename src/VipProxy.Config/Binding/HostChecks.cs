@@ -19,6 +19,7 @@ internal static class HostChecks
             {
                 context.Warning(builder.Location, $"vrrp_instance {instance.Name}: interface {instance.Interface} does not exist on this host");
             }
+
             foreach (VirtualIpAddress vip in instance.AllVirtualIpAddresses())
             {
                 if (!interfaces.Any(i => i.Contains(vip.Address)))
@@ -39,6 +40,7 @@ public sealed record HostInterface(string Name, IPAddress Address, int PrefixLen
         {
             return true;
         }
+
         uint mask = uint.MaxValue << (32 - PrefixLength);
         uint network = BinaryPrimitives.ReadUInt32BigEndian(Address.GetAddressBytes()) & mask;
         return (BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes()) & mask) == network;

@@ -19,11 +19,13 @@ public static class KeywordSuggester
                 return match;
             }
         }
+
         string? caseOnly = known.FirstOrDefault(k => string.Equals(k, word, StringComparison.OrdinalIgnoreCase));
         if (caseOnly is not null)
         {
             return caseOnly;
         }
+
         int limit = word.Length <= 4 ? 1 : word.Length <= 8 ? 2 : 3;
         string? best = null;
         int bestDistance = int.MaxValue;
@@ -36,6 +38,7 @@ public static class KeywordSuggester
                 bestDistance = distance;
             }
         }
+
         return bestDistance <= limit ? best : null;
     }
 
@@ -47,10 +50,12 @@ public static class KeywordSuggester
         {
             d[i, 0] = i;
         }
+
         for (int j = 0; j <= b.Length; j++)
         {
             d[0, j] = j;
         }
+
         for (int i = 1; i <= a.Length; i++)
         {
             for (int j = 1; j <= b.Length; j++)
@@ -63,6 +68,7 @@ public static class KeywordSuggester
                 }
             }
         }
+
         return d[a.Length, b.Length];
     }
 }

@@ -37,20 +37,24 @@ internal sealed class KeywordTable<TBuilder>(string blockName) : IEnumerable<str
                 context.ReportUnknown(statement, this);
                 continue;
             }
+
             if (rule.Block == BlockUse.Required && statement.Block is null)
             {
                 context.Error(statement.EndLocation, $"'{statement.Name}' needs a block: '{statement.Name} … {{ … }}'");
                 continue;
             }
+
             if (rule.Block == BlockUse.None && statement.Block is not null)
             {
                 context.Error(statement.Block.OpenBrace, $"'{statement.Name}' takes no block");
                 continue;
             }
+
             if (!rule.Repeatable && seen.TryGetValue(statement.Name, out Statement? earlier))
             {
                 context.Warning(statement.Location, $"'{statement.Name}' is already set at line {earlier.Location.Line}; this later value is used");
             }
+
             seen[statement.Name] = statement;
             rule.Bind(builder, statement, context);
         }

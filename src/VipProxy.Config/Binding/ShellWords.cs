@@ -27,6 +27,7 @@ public static class ShellWords
                         word.Clear();
                         inWord = false;
                     }
+
                     break;
                 case '\'':
                     int close = text.IndexOf('\'', i + 1);
@@ -35,6 +36,7 @@ public static class ShellWords
                         problem = "a closing ' is missing";
                         return false;
                     }
+
                     word.Append(text, i + 1, close - i - 1);
                     inWord = true;
                     i = close;
@@ -48,14 +50,17 @@ public static class ShellWords
                         {
                             i++;
                         }
+
                         word.Append(text[i]);
                         i++;
                     }
+
                     if (i >= text.Length)
                     {
                         problem = "a closing \" is missing";
                         return false;
                     }
+
                     break;
                 case '\\' when i + 1 < text.Length:
                     word.Append(text[++i]);
@@ -67,10 +72,12 @@ public static class ShellWords
                     break;
             }
         }
+
         if (inWord)
         {
             words.Add(word.ToString());
         }
+
         return true;
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using VipProxy.Config.Diagnostics;
 using VipProxy.Config.Model;
 using VipProxy.Config.Syntax;
+using VipProxy.Core.ProxyProtocol;
 
 namespace VipProxy.Config.Binding;
 
@@ -13,7 +14,7 @@ internal static class VirtualServerBinder
     {
         public IPEndPoint? Endpoint { get; } = endpoint;
         public SourceLocation Location { get; } = location;
-        public CheckTiming Timing { get; } = new();
+        public CheckTimingOverrides Timing { get; } = new();
         public SchedulingAlgorithm Algorithm = SchedulingAlgorithm.WeightedLeastConnection;
         public TimeSpan? PersistenceTimeout;
         public IPAddress PersistenceGranularity = IPAddress.Broadcast;
@@ -42,15 +43,18 @@ internal static class VirtualServerBinder
             {
                 return null;
             }
+
             if (!ProtocolGiven)
             {
                 context.Warning(Location, $"virtual_server {Describe()} has no 'protocol': keepalived would default to UDP, VipProxy forwards TCP; write 'protocol TCP' so both read the file alike");
             }
+
             if (RealServers.Count == 0 && SorryServer is null)
             {
                 context.Warning(Location, $"virtual_server {Describe()} has no real_server: every client will be refused");
             }
-            var timing = new CheckTiming { DelayLoop = TimeSpan.FromSeconds(60) };
+
+            var timing = new CheckTimingOverrides { DelayLoop = TimeSpan.FromSeconds(60) };
             timing = Timing.Over(timing);
             var realServers = new List<RealServer>();
             var seen = new Dictionary<IPEndPoint, SourceLocation>();
@@ -61,16 +65,19 @@ internal static class VirtualServerBinder
                     context.Error(builder.Location, $"real_server {builder.Endpoint.Address} {builder.Endpoint.Port} is already declared at line {seen[builder.Endpoint].Line} of this virtual_server");
                     continue;
                 }
+
                 if (builder.Build(this, timing, context) is { } realServer)
                 {
                     realServers.Add(realServer);
                 }
             }
+
             int totalWeight = realServers.Sum(r => r.Weight);
             if (realServers.Count > 0 && Quorum - Hysteresis > totalWeight)
             {
                 context.Warning(Location, $"quorum {Quorum} can never be met: the real servers' weights add up to {totalWeight}");
             }
+
             return new VirtualServer(
                 Endpoint, timing.DelayLoop!.Value, Algorithm, PersistenceTimeout, PersistenceGranularity, SorryServer,
                 SorryServerInhibit, InhibitOnFailure, Quorum, Hysteresis, QuorumUp, QuorumDown, Alpha, Omega,
@@ -85,7 +92,7 @@ internal static class VirtualServerBinder
     {
         public IPEndPoint? Endpoint { get; } = endpoint;
         public SourceLocation Location { get; } = location;
-        public CheckTiming Timing { get; } = new();
+        public CheckTimingOverrides Timing { get; } = new();
         public int Weight = 1;
         public bool? InhibitOnFailure;
         public ScriptCommand? NotifyUp, NotifyDown;
@@ -95,13 +102,14 @@ internal static class VirtualServerBinder
         public bool? CheckSendProxy;
         public List<CheckerBinder.Builder> Checkers = [];
 
-        public RealServer? Build(Builder virtualServer, CheckTiming inherited, BindContext context)
+        public RealServer? Build(Builder virtualServer, CheckTimingOverrides inherited, BindContext context)
         {
             if (Endpoint is null)
             {
                 return null;
             }
-            CheckTiming timing = Timing.Over(inherited);
+
+            CheckTimingOverrides timing = Timing.Over(inherited);
             var checkers = new List<HealthCheck>();
             foreach (CheckerBinder.Builder checker in Checkers)
             {
@@ -110,16 +118,19 @@ internal static class VirtualServerBinder
                     checkers.Add(built);
                 }
             }
+
             ProxyProtocolVersion sendProxy = SendProxy ?? virtualServer.SendProxy;
             bool checkSendProxy = CheckSendProxy ?? virtualServer.CheckSendProxy;
             if (checkSendProxy && sendProxy == ProxyProtocolVersion.None)
             {
                 context.Error(Location, $"real_server {Endpoint.Address} {Endpoint.Port} has 'check_send_proxy' but no 'send_proxy' or 'send_proxy_v2': the checks would not know which header to send");
             }
+
             if (virtualServer.Transparent && sendProxy != ProxyProtocolVersion.None)
             {
                 context.Warning(Location, $"real_server {Endpoint.Address} {Endpoint.Port} gets both 'transparent' and a PROXY header: the server already sees the client's address; keep one of the two");
             }
+
             return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy);
         }
     }
@@ -164,7 +175,7 @@ internal static class VirtualServerBinder
             { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
             { "real_server", BindRealServer, BlockUse.Required, true },
         };
-        CheckTiming.AddTo(table, b => b.Timing);
+        CheckTimingOverrides.AddTo(table, b => b.Timing);
         return table;
     }
 
@@ -174,17 +185,20 @@ internal static class VirtualServerBinder
         {
             return;
         }
+
         Token name = statement.Arguments[0];
         if (OtherLvsAlgorithms.Contains(name.Text))
         {
             context.Error(name.Location, $"lb_algo {name.Text} is not supported by VipProxy; use one of rr, wrr, lc, wlc, sh, mh");
             return;
         }
+
         if (!SchedulingAlgorithmNames.TryParse(name.Text, out SchedulingAlgorithm algorithm))
         {
             context.Error(name.Location, $"'{statement.Name}' expects one of rr, wrr, lc, wlc, sh, mh, not '{name.Text}'");
             return;
         }
+
         builder.Algorithm = algorithm;
     }
 
@@ -194,6 +208,7 @@ internal static class VirtualServerBinder
         {
             return;
         }
+
         Token kind = statement.Arguments[0];
         switch (kind.Text.ToUpperInvariant())
         {
@@ -214,6 +229,7 @@ internal static class VirtualServerBinder
         {
             return;
         }
+
         Token protocol = statement.Arguments[0];
         switch (protocol.Text.ToUpperInvariant())
         {
@@ -235,11 +251,13 @@ internal static class VirtualServerBinder
         {
             return;
         }
+
         if (statement.Arguments.Count == 0)
         {
             builder.PersistenceTimeout = VirtualServer.DefaultPersistenceTimeout;
             return;
         }
+
         if (context.Integer(statement.Arguments[0], statement.Name, 0, 31_536_000, out int seconds))
         {
             builder.PersistenceTimeout = seconds == 0 ? null : TimeSpan.FromSeconds(seconds);
@@ -253,6 +271,7 @@ internal static class VirtualServerBinder
         {
             return;
         }
+
         uint bits = BinaryPrimitives.ReadUInt32BigEndian(mask.GetAddressBytes());
         // A netmask is ones followed by zeros: inverting it and adding one gives a power of two.
         uint inverted = ~bits;
@@ -261,6 +280,7 @@ internal static class VirtualServerBinder
             context.Error(statement.Arguments[0].Location, $"persistence_granularity {mask} is not a netmask (ones then zeros, e.g. 255.255.255.0)");
             return;
         }
+
         builder.PersistenceGranularity = mask;
     }
 
@@ -303,7 +323,8 @@ internal static class VirtualServerBinder
         {
             table.Add(checker, BindChecker, BlockUse.Required, repeatable: true);
         }
-        CheckTiming.AddTo(table, b => b.Timing);
+
+        CheckTimingOverrides.AddTo(table, b => b.Timing);
         return table;
     }
 
@@ -318,6 +339,7 @@ internal static class VirtualServerBinder
         {
             endpoint = parsed;
         }
+
         var realServer = new RealServerBuilder(endpoint, statement.Location);
         RealServerTable.Bind(realServer, statement.Block!.Statements, context);
         builder.RealServers.Add(realServer);
@@ -342,10 +364,12 @@ internal static class VirtualServerBinder
                 : "'virtual_server group' is not supported by VipProxy: declare each 'virtual_server IP PORT'");
             return new Builder(null, statement.Location);
         }
+
         if (context.Arguments(statement, 2, 2, "virtual_server IP PORT { … }") && context.Endpoint(statement, 0, out IPEndPoint endpoint))
         {
             return new Builder(endpoint, statement.Location);
         }
+
         return new Builder(null, statement.Location);
     }
 }

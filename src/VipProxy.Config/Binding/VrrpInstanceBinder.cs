@@ -47,11 +47,13 @@ internal static class VrrpInstanceBinder
                 context.Error(Location, $"vrrp_instance {Name} has no 'interface': write 'interface eth0'");
                 ok = false;
             }
+
             if (VirtualRouterId is null && VirtualRouterIdLocation is null)
             {
                 context.Error(Location, $"vrrp_instance {Name} has no 'virtual_router_id': write 'virtual_router_id 1-255'");
                 ok = false;
             }
+
             int version = Version ?? global.VrrpVersion;
             ok &= CheckAdvertInterval(version, context);
             VrrpAuthentication? authentication = BuildAuthentication(version, context, ref ok);
@@ -62,18 +64,22 @@ internal static class VrrpInstanceBinder
                 context.Warning(NoPreemptLocation ?? Location, "'nopreempt' is ignored with 'state MASTER' (as keepalived does): use 'state BACKUP' on every node for nopreempt");
                 preempt = true;
             }
+
             if (UnicastSourceIp is not null && UnicastPeers.Contains(UnicastSourceIp))
             {
                 context.Warning(Location, $"unicast_peer lists this node's own unicast_src_ip {UnicastSourceIp}");
             }
+
             if (VirtualIpAddresses.Count == 0 && ExcludedVirtualIpAddresses.Count == 0)
             {
                 context.Warning(Location, $"vrrp_instance {Name} has no virtual_ipaddress: becoming master will claim nothing");
             }
+
             if (!ok || VirtualRouterId is null)
             {
                 return null;
             }
+
             var notify = new NotifyScripts(NotifyMaster, NotifyBackup, NotifyFault, NotifyStop, Notify);
             return new VrrpInstance(
                 Name, State, Interface!, VirtualRouterId!.Value, Priority, AdvertInterval, version, authentication,
@@ -95,14 +101,17 @@ internal static class VrrpInstanceBinder
                     context.Error(at, $"advert_int {AdvertIntervalToken?.Text} is not valid for VRRPv2: it must be whole seconds from 1 to 255 (sub-second intervals need 'version 3')");
                     return false;
                 }
+
                 return true;
             }
+
             double centiseconds = Math.Round(seconds * 100, 6);
             if (centiseconds != Math.Floor(centiseconds) || centiseconds < 1 || centiseconds > 4095)
             {
                 context.Error(at, $"advert_int {AdvertIntervalToken?.Text} is not valid for VRRPv3: it must be from 0.01 to 40.95 seconds in steps of 0.01");
                 return false;
             }
+
             return true;
         }
 
@@ -112,18 +121,21 @@ internal static class VrrpInstanceBinder
             {
                 return null;
             }
+
             if (AuthType is null || AuthPassword is null)
             {
                 context.Error(AuthenticationLocation.Value, "authentication needs both 'auth_type PASS' and 'auth_pass SECRET'");
                 ok = false;
                 return null;
             }
+
             if (version == 3)
             {
                 // RFC 5798 §9 removed authentication; keepalived ignores it for v3 with a warning too.
                 context.Warning(AuthenticationLocation.Value, "authentication is ignored with VRRPv3: RFC 5798 has no authentication (keepalived ignores it too)");
                 return null;
             }
+
             return new VrrpAuthentication(AuthPassword);
         }
     }
@@ -216,17 +228,20 @@ internal static class VrrpInstanceBinder
         {
             return;
         }
+
         Token type = statement.Arguments[0];
         if (type.Text.Equals("AH", StringComparison.OrdinalIgnoreCase))
         {
             context.Error(type.Location, "'auth_type AH' is not supported by VipProxy (IPsec AH was removed from VRRP by RFC 3768); use PASS or none");
             return;
         }
+
         if (!type.Text.Equals("PASS", StringComparison.OrdinalIgnoreCase))
         {
             context.Error(type.Location, $"'auth_type' expects PASS, not '{type.Text}'");
             return;
         }
+
         builder.AuthType = "PASS";
     }
 
@@ -236,6 +251,7 @@ internal static class VrrpInstanceBinder
         {
             return;
         }
+
         Token password = statement.Arguments[0];
         int bytes = Encoding.UTF8.GetByteCount(password.Text);
         if (bytes > 8)
@@ -245,6 +261,7 @@ internal static class VrrpInstanceBinder
             context.Error(password.Location, $"auth_pass is {bytes} bytes, but VRRP PASS authentication carries at most 8 (keepalived would silently use '{first8}')");
             return;
         }
+
         builder.AuthPassword = password.Text;
     }
 
@@ -264,6 +281,7 @@ internal static class VrrpInstanceBinder
                 context.Error(line.Block.OpenBrace, "a virtual_ipaddress line takes no block");
                 continue;
             }
+
             if (TryReadVirtualIp(builder, line, context, out VirtualIpAddress? vip))
             {
                 into.Add(vip);
@@ -283,6 +301,7 @@ internal static class VrrpInstanceBinder
         {
             ok &= context.Integer(line.Keyword with { Text = text[(slash + 1)..] }, "virtual_ipaddress prefix length", 0, 32, out prefix);
         }
+
         IPAddress? broadcast = null;
         string? device = null, label = null, scope = "global";
         for (int i = 0; i < line.Arguments.Count; i++)
@@ -293,6 +312,7 @@ internal static class VrrpInstanceBinder
                 context.Error(option.Location, $"'{option.Text}' here needs a value; a virtual_ipaddress line is 'ADDR[/PREFIX] [brd ADDR] [dev IF] [scope SCOPE] [label LABEL]'");
                 return false;
             }
+
             Token value = line.Arguments[++i];
             switch (option.Text)
             {
@@ -315,6 +335,7 @@ internal static class VrrpInstanceBinder
                     return false;
             }
         }
+
         string? labelDevice = device ?? builder.Interface;
         if (label is not null && labelDevice is not null && label != labelDevice && !label.StartsWith(labelDevice + ":", StringComparison.Ordinal))
         {
@@ -322,10 +343,12 @@ internal static class VrrpInstanceBinder
             context.Error(line.Location, $"label '{label}' must be '{labelDevice}' or start with '{labelDevice}:' (the kernel requires the device name)");
             ok = false;
         }
+
         if (!ok)
         {
             return false;
         }
+
         vip = new VirtualIpAddress(address, prefix, broadcast, device, scope!, label);
         return true;
     }
@@ -349,6 +372,7 @@ internal static class VrrpInstanceBinder
                 context.Error(line.Arguments[0].Location, $"unexpected '{line.Arguments[0].Text}' after a unicast peer: write one address per line");
                 continue;
             }
+
             if (context.IPv4(line.Keyword, "unicast_peer", out IPAddress peer))
             {
                 if (builder.UnicastPeers.Contains(peer))
@@ -356,6 +380,7 @@ internal static class VrrpInstanceBinder
                     context.Warning(line.Location, $"unicast peer {peer} is listed twice");
                     continue;
                 }
+
                 builder.UnicastPeers.Add(peer);
             }
         }
@@ -394,29 +419,35 @@ internal static class VrrpInstanceBinder
             context.Error(line.Block.OpenBrace, $"'{line.Name}' takes no block here");
             return false;
         }
+
         if (line.Arguments.Count == 0)
         {
             return true;
         }
+
         if (line.Arguments[0].Text != "weight")
         {
             context.Error(line.Arguments[0].Location, $"unexpected '{line.Arguments[0].Text}' after '{line.Name}': only 'weight N' may follow it");
             return false;
         }
+
         if (line.Arguments.Count < 2)
         {
             context.Error(line.EndLocation, "'weight' needs a value from -254 to 254");
             return false;
         }
+
         if (line.Arguments.Count > 2)
         {
             context.Error(line.Arguments[2].Location, $"unexpected '{line.Arguments[2].Text}' after the weight");
             return false;
         }
+
         if (!context.Integer(line.Arguments[1], "weight", -254, 254, out int value))
         {
             return false;
         }
+
         weight = value;
         return true;
     }

@@ -28,6 +28,7 @@ internal static class VrrpScriptBinder
                 context.Error(Location, $"vrrp_script {Name} has no 'script': write 'script \"/path/to/check ARGS\"'");
                 return null;
             }
+
             return new VrrpScript(Name, Script, Interval, Timeout ?? Interval, Weight, WeightReverse, Rise, Fall, User, InitFail);
         }
     }
@@ -51,6 +52,7 @@ internal static class VrrpScriptBinder
         {
             return;
         }
+
         if (statement.Arguments.Count == 2)
         {
             if (statement.Arguments[1].Text != "reverse")
@@ -58,8 +60,10 @@ internal static class VrrpScriptBinder
                 context.Error(statement.Arguments[1].Location, $"unexpected '{statement.Arguments[1].Text}' after the weight: only 'reverse' may follow it");
                 return;
             }
+
             builder.WeightReverse = true;
         }
+
         builder.Weight = weight;
     }
 

@@ -31,6 +31,7 @@ public sealed class ValueList<T> : IReadOnlyList<T>, IEquatable<ValueList<T>>
         {
             hash.Add(item);
         }
+
         return hash.ToHashCode();
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using VipProxy.Core.ProxyProtocol;
 
 namespace VipProxy.Config.Model;
 
@@ -69,17 +70,6 @@ public sealed record RealServer(
     ValueList<HealthCheck> Checkers,
     ProxyProtocolVersion SendProxy = ProxyProtocolVersion.None,
     bool CheckSendProxy = false);
-
-/// <summary>Which PROXY protocol header (haproxy.org/download/2.6/doc/proxy-protocol.txt) a real server expects.</summary>
-public enum ProxyProtocolVersion
-{
-    /// <summary>No header: the real server sees the forwarder's address.</summary>
-    None = 0,
-    /// <summary>Version 1, the human-readable line <c>PROXY TCP4 src dst sport dport\r\n</c>.</summary>
-    V1 = 1,
-    /// <summary>Version 2, the binary header with the 12-byte signature.</summary>
-    V2 = 2,
-}
 
 /// <summary>At most <paramref name="Connections"/> new connections in any <paramref name="Period"/>.</summary>
 public sealed record ConnectionRateLimit(int Connections, TimeSpan Period);

@@ -86,18 +86,22 @@ public sealed record VirtualIpAddress(
         {
             text += $" brd {Broadcast}";
         }
+
         if (Device is not null)
         {
             text += $" dev {Device}";
         }
+
         if (Scope != "global")
         {
             text += $" scope {Scope}";
         }
+
         if (Label is not null)
         {
             text += $" label {Label}";
         }
+
         return text;
     }
 }

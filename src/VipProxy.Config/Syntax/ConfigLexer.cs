@@ -37,6 +37,7 @@ public sealed class ConfigLexer
             _diagnostics.Error(new SourceLocation(path, 0, 0), $"cannot read configuration file: {failure}");
             return _tokens;
         }
+
         LexText(path, text);
         return _tokens;
     }
@@ -53,6 +54,7 @@ public sealed class ConfigLexer
         {
             _includeStack.Pop();
         }
+
         return _tokens;
     }
 
@@ -68,10 +70,12 @@ public sealed class ConfigLexer
             {
                 continue;
             }
+
             if (TryReadDefinition(line, lines, ref index))
             {
                 continue;
             }
+
             line = StripComment(line);
             foreach (MappedLine expanded in Substitute(line))
             {
@@ -89,11 +93,13 @@ public sealed class ConfigLexer
         {
             return true;
         }
+
         int end = start + 1;
         while (end < text.Length && !char.IsWhiteSpace(text[end]))
         {
             end++;
         }
+
         bool negate = end > start + 1 && text[start + 1] == '^';
         string id = text[(start + (negate ? 2 : 1))..end];
         bool isThisNode = _options.NodeId is not null && string.Equals(id, _options.NodeId, StringComparison.Ordinal);
@@ -101,6 +107,7 @@ public sealed class ConfigLexer
         {
             return false;
         }
+
         line = line.Blank(start, end);
         return true;
     }
@@ -114,15 +121,18 @@ public sealed class ConfigLexer
         {
             return false;
         }
+
         int nameEnd = start + 1;
         while (nameEnd < text.Length && IsNameChar(text[nameEnd]))
         {
             nameEnd++;
         }
+
         if (nameEnd == start + 1 || nameEnd >= text.Length || text[nameEnd] != '=')
         {
             return false;
         }
+
         string name = text[(start + 1)..nameEnd];
         var valueLines = new List<string>();
         string value = StripComment(new MappedLine(line.File, line.Line, text[(nameEnd + 1)..])).Text.TrimEnd();
@@ -132,15 +142,18 @@ public sealed class ConfigLexer
             index++;
             value = StripComment(new MappedLine(line.File, index + 1, lines[index])).Text.TrimEnd();
         }
+
         valueLines.Add(value.TrimStart());
         if (valueLines.Count > 1)
         {
             valueLines[0] = valueLines[0].TrimStart();
         }
+
         if (_definitions.ContainsKey(name))
         {
             _diagnostics.Warning(line.LocationAt(start), $"${name} is defined again; the new value is used from here on");
         }
+
         _definitions[name] = valueLines;
         return true;
     }
@@ -160,6 +173,7 @@ public sealed class ConfigLexer
                 i++;
                 continue;
             }
+
             if (c == '\\' && inQuotes && i + 1 < text.Length)
             {
                 builder.Append(c, line.ColumnOf(i));
@@ -167,6 +181,7 @@ public sealed class ConfigLexer
                 i++;
                 continue;
             }
+
             if (c == '"')
             {
                 inQuotes = !inQuotes;
@@ -175,8 +190,10 @@ public sealed class ConfigLexer
             {
                 break;
             }
+
             builder.Append(c, line.ColumnOf(i));
         }
+
         return builder.Build();
     }
 
@@ -190,6 +207,7 @@ public sealed class ConfigLexer
             yield return line;
             yield break;
         }
+
         var output = new List<MappedLine>();
         var current = new MappedLine.Builder(line.File, line.Line);
         bool inQuotes = false;
@@ -200,6 +218,7 @@ public sealed class ConfigLexer
             {
                 inQuotes = !inQuotes;
             }
+
             if (c == '$' && TryReadReference(text, i, out string name, out int end))
             {
                 int column = line.ColumnOf(i);
@@ -212,21 +231,26 @@ public sealed class ConfigLexer
                             output.Add(current.Build());
                             current = new MappedLine.Builder(line.File, line.Line);
                         }
+
                         foreach (char valueChar in value[v])
                         {
                             current.Append(valueChar, column);
                         }
                     }
+
                     i = end - 1;
                     continue;
                 }
+
                 if (!inQuotes)
                 {
                     _diagnostics.Warning(line.LocationAt(i), $"${name} is not defined; the text is used as written");
                 }
             }
+
             current.Append(c, line.ColumnOf(i));
         }
+
         output.Add(current.Build());
         foreach (MappedLine expanded in output)
         {
@@ -245,10 +269,12 @@ public sealed class ConfigLexer
             {
                 return false;
             }
+
             name = text[(dollar + 2)..close];
             end = close + 1;
             return name.Length > 0 && name.All(IsNameChar);
         }
+
         int nameEnd = dollar + 1;
         while (nameEnd < text.Length && IsNameChar(text[nameEnd]))
         {
@@ -259,6 +285,7 @@ public sealed class ConfigLexer
         {
             return false;
         }
+
         name = text[(dollar + 1)..nameEnd];
         end = nameEnd;
         return true;
@@ -292,14 +319,17 @@ public sealed class ConfigLexer
                 {
                     i++;
                 }
+
                 _tokens.Add(new Token(TokenKind.Word, text[start..i], line.LocationAt(start)));
             }
         }
+
         if (_tokens.Count > firstTokenIndex && IsInclude(firstTokenIndex))
         {
             HandleInclude(firstTokenIndex);
             return;
         }
+
         if (_tokens.Count > firstTokenIndex)
         {
             _tokens.Add(new Token(TokenKind.EndOfLine, "", line.LocationAt(text.Length)));
@@ -317,13 +347,16 @@ public sealed class ConfigLexer
             {
                 i++;
             }
+
             value.Append(text[i]);
             i++;
         }
+
         if (i >= text.Length)
         {
             _diagnostics.Error(line.LocationAt(open), "unterminated quoted string: a '\"' is missing before the end of the line");
         }
+
         _tokens.Add(new Token(TokenKind.QuotedString, value.ToString(), line.LocationAt(open)));
         return i + 1;
     }
@@ -342,11 +375,13 @@ public sealed class ConfigLexer
             _diagnostics.Error(keyword.Location, "include expects exactly one file name or glob pattern");
             return;
         }
+
         if (_includeStack.Count >= LexerOptions.MaxIncludeDepth)
         {
             _diagnostics.Error(keyword.Location, $"includes nested deeper than {LexerOptions.MaxIncludeDepth} levels");
             return;
         }
+
         string pattern = arguments[0].Text;
         if (pattern.Contains('\0', StringComparison.Ordinal))
         {
@@ -354,6 +389,7 @@ public sealed class ConfigLexer
             _diagnostics.Error(arguments[0].Location, "include path contains a NUL character");
             return;
         }
+
         string baseDirectory = Path.GetDirectoryName(_includeStack.Peek()) ?? ".";
         string resolved = Path.IsPathRooted(pattern) ? pattern : Path.Combine(baseDirectory, pattern);
         IReadOnlyList<string> files = _files.ExpandGlob(resolved);
@@ -365,8 +401,10 @@ public sealed class ConfigLexer
             {
                 _diagnostics.Error(arguments[0].Location, $"included file '{resolved}' does not exist");
             }
+
             return;
         }
+
         foreach (string file in files)
         {
             string full = Path.GetFullPath(file);
@@ -375,20 +413,24 @@ public sealed class ConfigLexer
                 _diagnostics.Error(arguments[0].Location, $"'{file}' includes itself (through {string.Join(" -> ", _includeStack.Reverse().Select(Path.GetFileName))})");
                 continue;
             }
+
             if (++_includedFiles > LexerOptions.MaxIncludedFiles)
             {
                 if (_includedFiles == LexerOptions.MaxIncludedFiles + 1)
                 {
                     _diagnostics.Error(arguments[0].Location, $"more than {LexerOptions.MaxIncludedFiles} files included: files that include each other?");
                 }
+
                 return;
             }
+
             string? text = _files.TryReadAllText(file, out string? failure);
             if (text is null)
             {
                 _diagnostics.Error(arguments[0].Location, $"cannot read included file '{file}': {failure}");
                 continue;
             }
+
             _includeStack.Push(full);
             try
             {
@@ -407,6 +449,7 @@ public sealed class ConfigLexer
         {
             i++;
         }
+
         return i;
     }
 

@@ -36,10 +36,12 @@ internal readonly struct MappedLine
         {
             return index + 1;
         }
+
         if (index < _columns.Length)
         {
             return _columns[index];
         }
+
         return _columns.Length == 0 ? 1 : _columns[^1] + 1;
     }
 

@@ -61,6 +61,7 @@ public sealed class SyntaxParser
                     {
                         return statements;
                     }
+
                     _diagnostics.Error(token.Location, "unmatched '}': there is no open block to close here");
                     blockCandidate = -1;
                     continue;
@@ -76,6 +77,7 @@ public sealed class SyntaxParser
                         _diagnostics.Error(token.Location, "'{' does not follow a keyword: a block must be opened on the line of its keyword or the line after it");
                         ParseNestedBody(token, owner: null);
                     }
+
                     blockCandidate = -1;
                     continue;
                 case TokenKind.Word when opening is not null && _topLevelBlocks.Contains(token.Text) && StartsLine():
@@ -86,16 +88,19 @@ public sealed class SyntaxParser
                     {
                         _reportedUnclosed = false;
                     }
+
                     Statement statement = ParseStatement(out bool endedAtLineEnd);
                     statements.Add(statement);
                     blockCandidate = endedAtLineEnd && statement.Block is null ? statements.Count - 1 : -1;
                     continue;
             }
         }
+
         if (opening is { } open)
         {
             ReportUnclosed(open, owner, "before the end of the file");
         }
+
         return statements;
     }
 
@@ -115,8 +120,10 @@ public sealed class SyntaxParser
                     _ => 0,
                 };
             }
+
             return [];
         }
+
         _depth++;
         try
         {
@@ -136,6 +143,7 @@ public sealed class SyntaxParser
         {
             return;
         }
+
         _reportedUnclosed = true;
         string what = owner is null ? "block" : $"'{Describe(owner)}' block";
         _diagnostics.Error(open.Location, $"this {what} is never closed: a '}}' is missing {where}");
@@ -151,12 +159,14 @@ public sealed class SyntaxParser
         {
             _diagnostics.Error(keyword.Location, $"expected a keyword, found the quoted string \"{keyword.Text}\"");
         }
+
         var arguments = new List<Token>();
         while (!AtEnd && Current.Kind is TokenKind.Word or TokenKind.QuotedString)
         {
             arguments.Add(Current);
             _position++;
         }
+
         SourceLocation end = AtEnd ? (arguments.Count > 0 ? arguments[^1] : keyword).Location : Current.Location;
         var statement = new Statement(keyword, arguments, Block: null) { EndLocation = end };
         endedAtLineEnd = AtEnd || Current.Kind == TokenKind.EndOfLine;
@@ -166,6 +176,7 @@ public sealed class SyntaxParser
             _position++;
             statement = statement with { Block = new StatementBlock(open.Location, ParseNestedBody(open, statement)) };
         }
+
         return statement;
     }
 

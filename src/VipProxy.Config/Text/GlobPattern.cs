@@ -20,22 +20,27 @@ public static class GlobPattern
                 starN = n;
                 continue;
             }
+
             if (p < pattern.Length && MatchOne(pattern, ref p, name[n]))
             {
                 n++;
                 continue;
             }
+
             if (starP < 0)
             {
                 return false;
             }
+
             p = starP + 1;
             n = ++starN;
         }
+
         while (p < pattern.Length && pattern[p] == '*')
         {
             p++;
         }
+
         return p == pattern.Length;
     }
 
@@ -53,11 +58,13 @@ public static class GlobPattern
                 {
                     goto default; // An unterminated '[' is an ordinary character, as in glob(3).
                 }
+
                 bool matched = MatchClass(pattern[(p + 1)..close], c);
                 if (matched)
                 {
                     p = close + 1;
                 }
+
                 return matched;
             case '\\' when p + 1 < pattern.Length:
                 if (pattern[p + 1] == c)
@@ -65,6 +72,7 @@ public static class GlobPattern
                     p += 2;
                     return true;
                 }
+
                 return false;
             default:
                 if (pattern[p] == c)
@@ -72,6 +80,7 @@ public static class GlobPattern
                     p++;
                     return true;
                 }
+
                 return false;
         }
     }
@@ -83,10 +92,12 @@ public static class GlobPattern
         {
             i++;
         }
+
         if (i < pattern.Length && pattern[i] == ']')
         {
             i++; // A leading ']' is a member of the class.
         }
+
         for (; i < pattern.Length; i++)
         {
             if (pattern[i] == ']')
@@ -94,6 +105,7 @@ public static class GlobPattern
                 return i;
             }
         }
+
         return -1;
     }
 
@@ -104,6 +116,7 @@ public static class GlobPattern
         {
             body = body[1..];
         }
+
         bool found = false;
         for (int i = 0; i < body.Length; i++)
         {
@@ -117,6 +130,7 @@ public static class GlobPattern
                 found |= c == body[i];
             }
         }
+
         return found != negate;
     }
 }

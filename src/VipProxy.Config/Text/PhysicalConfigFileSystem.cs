@@ -38,18 +38,22 @@ public sealed class PhysicalConfigFileSystem : IConfigFileSystem
             {
                 matches.Add(directory);
             }
+
             return;
         }
+
         string segment = segments[index];
         if (!GlobPattern.HasWildcards(segment))
         {
             Expand(Path.Combine(directory, segment), segments, index + 1, matches);
             return;
         }
+
         if (!Directory.Exists(directory))
         {
             return;
         }
+
         IEnumerable<string> entries;
         try
         {
@@ -59,6 +63,7 @@ public sealed class PhysicalConfigFileSystem : IConfigFileSystem
         {
             return;
         }
+
         foreach (string entry in entries)
         {
             string name = Path.GetFileName(entry);
@@ -67,6 +72,7 @@ public sealed class PhysicalConfigFileSystem : IConfigFileSystem
             {
                 continue;
             }
+
             if (GlobPattern.IsMatch(segment, name))
             {
                 Expand(entry, segments, index + 1, matches);

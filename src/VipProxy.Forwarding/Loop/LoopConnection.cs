@@ -3,10 +3,10 @@ using System.Net.Sockets;
 using VipProxy.Config.Model;
 using VipProxy.Forwarding.Admission;
 using VipProxy.Forwarding.Persistence;
-using VipProxy.Forwarding.ProxyProtocol;
+using VipProxy.Core.ProxyProtocol;
 using VipProxy.Forwarding.Relay;
 using VipProxy.Forwarding.Runtime;
-using ForwardingServer = VipProxy.Forwarding.Scheduling.RealServer;
+using VipProxy.Forwarding.Scheduling;
 
 namespace VipProxy.Forwarding.Loop;
 
@@ -99,14 +99,14 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
     private SourceLease _sourceLease;
 
     // Connect attempts (redispatch).
-    private ForwardingServer? _attemptServer;
+    private RealServerSnapshot? _attemptServer;
     private PersistenceTable? _attemptTable;
     private PersistenceLease _attemptLease;
     private bool _attemptIsSorry;
     private bool _sorryTried;
     private int _attempts;
     private SocketError _lastError;
-    private ForwardingServer[]? _tried;
+    private RealServerSnapshot[]? _tried;
     private int _triedCount;
     private ProxyProtocolVersion _sendProxy;
     private long _connectStarted;
@@ -144,7 +144,7 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
     public IPEndPoint? ClientEndpoint { get; }
 
     /// <summary>The server the connection was forwarded to (null while connecting).</summary>
-    public ForwardingServer? Server { get; private set; }
+    public RealServerSnapshot? Server { get; private set; }
 
     public long StartedTick { get; }
 
@@ -710,9 +710,9 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
         {
             // Re-read per attempt: a health change may have arrived while the previous connect was pending.
             DispatchSnapshot snapshot = _runtime.Snapshot;
-            ForwardingServer? server;
+            RealServerSnapshot? server;
             PersistenceLease lease = default;
-            ReadOnlySpan<ForwardingServer> excluded = _tried.AsSpan(0, _triedCount);
+            ReadOnlySpan<RealServerSnapshot> excluded = _tried.AsSpan(0, _triedCount);
             if (snapshot.Persistence is { } table)
             {
                 lease = table.Acquire(clientAddress, snapshot.Scheduler, excluded);
@@ -923,7 +923,7 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
     private void Connected(uint events)
     {
         _loop.Wheel.Cancel(_timer);
-        ForwardingServer server = _attemptServer!;
+        RealServerSnapshot server = _attemptServer!;
         if (_sendProxy != ProxyProtocolVersion.None && !SendProxyHeader())
         {
             return;
@@ -983,7 +983,7 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
     private void OnAttemptFailed(int errno)
     {
         _loop.Wheel.Cancel(_timer);
-        ForwardingServer server = _attemptServer!;
+        RealServerSnapshot server = _attemptServer!;
         bool sorry = _attemptIsSorry;
         _attemptServer = null;
         CloseServerSocket();
@@ -1019,9 +1019,9 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
 
     /// <summary>A server this client must not be sent to again (it failed or was full). The list exists only for
     /// clients that needed a second pick: the first attempt allocates nothing.</summary>
-    private void AddTried(ForwardingServer server, int servers)
+    private void AddTried(RealServerSnapshot server, int servers)
     {
-        _tried ??= new ForwardingServer[servers + 1];
+        _tried ??= new RealServerSnapshot[servers + 1];
         if (_triedCount == _tried.Length)
         {
             Array.Resize(ref _tried, _tried.Length * 2);

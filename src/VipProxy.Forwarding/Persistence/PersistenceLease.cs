@@ -9,14 +9,14 @@ namespace VipProxy.Forwarding.Persistence;
 /// </summary>
 public readonly struct PersistenceLease
 {
-    internal PersistenceLease(RealServer server, PersistenceEntry entry)
+    internal PersistenceLease(RealServerSnapshot server, PersistenceEntry entry)
     {
         Server = server;
         Entry = entry;
     }
 
     /// <summary>The chosen server; null when no server could take the connection.</summary>
-    public RealServer? Server { get; }
+    public RealServerSnapshot? Server { get; }
 
     /// <summary>True when a server was chosen.</summary>
     public bool HasServer => Server is not null;

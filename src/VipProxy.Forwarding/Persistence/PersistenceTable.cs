@@ -73,7 +73,7 @@ public sealed class PersistenceTable
     /// <summary>As <see cref="Acquire(IPAddress, IScheduler)"/>, never choosing a server in
     /// <paramref name="excluded"/>. A sticky server that was excluded (its connect failed) loses the entry to the
     /// new pick.</summary>
-    public PersistenceLease Acquire(IPAddress client, IScheduler scheduler, ReadOnlySpan<RealServer> excluded)
+    public PersistenceLease Acquire(IPAddress client, IScheduler scheduler, ReadOnlySpan<RealServerSnapshot> excluded)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -85,7 +85,7 @@ public sealed class PersistenceTable
             bool spill = false;
             if (entry is not null)
             {
-                RealServer? sticky = Find(scheduler, entry.ServerName);
+                RealServerSnapshot? sticky = Find(scheduler, entry.ServerName);
                 if (sticky is not null && sticky.Weight > 0 && !Contains(excluded, sticky))
                 {
                     if (!sticky.IsOverloaded)
@@ -98,7 +98,7 @@ public sealed class PersistenceTable
                 }
             }
 
-            RealServer? picked = scheduler.Pick(client, excluded);
+            RealServerSnapshot? picked = scheduler.Pick(client, excluded);
             if (picked is null)
             {
                 return default;
@@ -206,9 +206,9 @@ public sealed class PersistenceTable
         return removed;
     }
 
-    private static RealServer? Find(IScheduler scheduler, string name)
+    private static RealServerSnapshot? Find(IScheduler scheduler, string name)
     {
-        foreach (RealServer server in scheduler.Servers)
+        foreach (RealServerSnapshot server in scheduler.Servers)
         {
             if (string.Equals(server.Name, name, StringComparison.Ordinal))
             {
@@ -219,9 +219,9 @@ public sealed class PersistenceTable
         return null;
     }
 
-    private static bool Contains(ReadOnlySpan<RealServer> servers, RealServer server)
+    private static bool Contains(ReadOnlySpan<RealServerSnapshot> servers, RealServerSnapshot server)
     {
-        foreach (RealServer candidate in servers)
+        foreach (RealServerSnapshot candidate in servers)
         {
             if (string.Equals(candidate.Name, server.Name, StringComparison.Ordinal))
             {

@@ -1,7 +1,6 @@
 using VipProxy.Config.Model;
 using VipProxy.Forwarding.Persistence;
 using VipProxy.Forwarding.Scheduling;
-using ForwardingServer = VipProxy.Forwarding.Scheduling.RealServer;
 
 namespace VipProxy.Forwarding.Runtime;
 
@@ -18,5 +17,5 @@ internal sealed record DispatchSnapshot(
     VirtualServer Config,
     IScheduler Scheduler,
     PersistenceTable? Persistence,
-    ForwardingServer? SorryServer,
+    RealServerSnapshot? SorryServer,
     bool HasLiveServer);

@@ -1,6 +1,5 @@
+using VipProxy.Config.Model;
 using VipProxy.Forwarding.Scheduling;
-using ConfigRealServer = VipProxy.Config.Model.RealServer;
-using ForwardingServer = VipProxy.Forwarding.Scheduling.RealServer;
 
 namespace VipProxy.Forwarding.Runtime;
 
@@ -8,13 +7,13 @@ namespace VipProxy.Forwarding.Runtime;
 /// Control-plane record of one real server of a virtual server: its configuration, health, and the counters that
 /// outlive every scheduler snapshot. Mutated only under the runtime's control lock.
 /// </summary>
-internal sealed class RealServerSlot(ConfigRealServer config, bool up)
+internal sealed class RealServerSlot(RealServer config, bool up)
 {
     /// <summary>Identity within the virtual server: <c>ip:port</c>, as keepalived identifies real servers (and
     /// what Maglev hashes, so both nodes agree).</summary>
     public string Name { get; } = config.Endpoint.ToString();
 
-    public ConfigRealServer Config { get; set; } = config;
+    public RealServer Config { get; set; } = config;
 
     public bool Up { get; set; } = up;
 
@@ -53,6 +52,6 @@ internal sealed class RealServerSlot(ConfigRealServer config, bool up)
     /// <summary>The weight the scheduler uses now: <see cref="EffectiveWeight"/>, or null while held down.</summary>
     public int? ScheduledWeight => HeldDown ? null : EffectiveWeight;
 
-    public ForwardingServer ToSnapshot(int weight) =>
+    public RealServerSnapshot ToSnapshot(int weight) =>
         new(Name, Config.Endpoint, weight, Config.MaxConnections ?? 0, Counters, Config.SendProxy);
 }

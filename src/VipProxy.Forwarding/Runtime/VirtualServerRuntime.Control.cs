@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Net;
 using VipProxy.Config.Model;
 using VipProxy.Forwarding.Scheduling;
-using ForwardingServer = VipProxy.Forwarding.Scheduling.RealServer;
 
 namespace VipProxy.Forwarding.Runtime;
 
@@ -114,7 +113,7 @@ public sealed partial class VirtualServerRuntime
             }
 
             var slots = new List<RealServerSlot>(config.RealServers.Count);
-            foreach (Config.Model.RealServer server in config.RealServers)
+            foreach (RealServer server in config.RealServers)
             {
                 string name = server.Endpoint.ToString();
                 if (previous.Remove(name, out RealServerSlot? existing))
@@ -159,7 +158,7 @@ public sealed partial class VirtualServerRuntime
 
     private DispatchSnapshot BuildSnapshot(VirtualServer config)
     {
-        var servers = ImmutableArray.CreateBuilder<ForwardingServer>(_slots.Count);
+        var servers = ImmutableArray.CreateBuilder<RealServerSnapshot>(_slots.Count);
         bool live = false;
 
         // Suspects are held down only while another live server can take their clients: a client is never refused
@@ -181,8 +180,8 @@ public sealed partial class VirtualServerRuntime
         }
 
         IScheduler scheduler = SchedulerFactory.Create(config.Algorithm, servers.ToImmutable());
-        ForwardingServer? sorry = config.SorryServer is { } endpoint
-            ? new ForwardingServer($"sorry {endpoint}", endpoint, 1, 0, _sorryCounters)
+        RealServerSnapshot? sorry = config.SorryServer is { } endpoint
+            ? new RealServerSnapshot($"sorry {endpoint}", endpoint, 1, 0, _sorryCounters)
             : null;
         return new DispatchSnapshot(config, scheduler, _persistence, sorry, live);
     }

@@ -9,10 +9,10 @@ namespace VipProxy.Forwarding.Runtime;
 public sealed partial class VirtualServerRuntime
 {
     /// <summary>A snapshot of this virtual server for <c>vipproxy status</c>.</summary>
-    public VirtualServerStatus GetStatus()
+    public VirtualServerTrafficStatus GetStatus()
     {
         DispatchSnapshot snapshot = Volatile.Read(ref _snapshot);
-        ImmutableArray<RealServerStatus> servers;
+        ImmutableArray<RealServerTrafficStatus> servers;
         lock (_control)
         {
             long now = _timeProvider.GetTimestamp();
@@ -25,7 +25,7 @@ public sealed partial class VirtualServerRuntime
             })];
         }
 
-        RealServerStatus? sorry = snapshot.SorryServer is { } sorryServer
+        RealServerTrafficStatus? sorry = snapshot.SorryServer is { } sorryServer
             ? Describe(sorryServer.Name, sorryServer.Endpoint, 1, snapshot.HasLiveServer ? null : 1, true, false, _sorryCounters, 0)
             : null;
 
@@ -35,7 +35,7 @@ public sealed partial class VirtualServerRuntime
             reasons.Add(new CloseReasonCount((CloseReason)i, Volatile.Read(ref _closeReasons[i])));
         }
 
-        return new VirtualServerStatus(
+        return new VirtualServerTrafficStatus(
             Endpoint,
             Volatile.Read(ref _accepting) != 0 ? LocalEndpoint : null,
             snapshot.Config.Algorithm,
@@ -55,11 +55,11 @@ public sealed partial class VirtualServerRuntime
         };
     }
 
-    private RealServerStatus Describe(
+    private RealServerTrafficStatus Describe(
         string name, IPEndPoint endpoint, int weight, int? effectiveWeight, bool up, bool draining, ConnectionCounters counters, long maxConnections)
     {
         // The loops count bytes into per-loop cells as they move them: finished and live connections alike.
-        return new RealServerStatus(name, endpoint, weight, effectiveWeight, up, draining, counters.Active, counters.Inactive,
+        return new RealServerTrafficStatus(name, endpoint, weight, effectiveWeight, up, draining, counters.Active, counters.Inactive,
             counters.Total, counters.BytesToServer, counters.BytesFromServer, counters.FailedConnects, maxConnections);
     }
 }

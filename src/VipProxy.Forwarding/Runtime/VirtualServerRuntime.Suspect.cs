@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using VipProxy.Config.Model;
-using ForwardingServer = VipProxy.Forwarding.Scheduling.RealServer;
+using VipProxy.Forwarding.Scheduling;
 
 namespace VipProxy.Forwarding.Runtime;
 
@@ -34,7 +34,7 @@ public sealed partial class VirtualServerRuntime
 
     /// <summary>After a failed connect to <paramref name="server"/>: marks it suspect (unless it already is, or it
     /// is not a live configured real server) and logs once per hold-down.</summary>
-    internal void OnConnectFailed(ForwardingServer server, SocketError error, bool redispatching)
+    internal void OnConnectFailed(RealServerSnapshot server, SocketError error, bool redispatching)
     {
         TimeSpan holdDown = HoldDownFor(Config);
         if (holdDown <= TimeSpan.Zero)

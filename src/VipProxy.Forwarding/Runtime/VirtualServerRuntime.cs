@@ -98,7 +98,7 @@ public sealed partial class VirtualServerRuntime : IAsyncDisposable
         Endpoint = config.Endpoint;
         _endpointLabel = config.Endpoint.ToString();
 
-        foreach (Config.Model.RealServer server in config.RealServers)
+        foreach (RealServer server in config.RealServers)
         {
             _slots.Add(new RealServerSlot(server, up: !config.Alpha));
         }

@@ -4,7 +4,7 @@ namespace VipProxy.Forwarding.Scheduling;
 /// Live connection counts of one real server, shared by every snapshot that describes that server.
 /// </summary>
 /// <remarks>
-/// The snapshot (<see cref="RealServer"/>) is immutable and is replaced when weight or health changes; the counters
+/// The snapshot (<see cref="RealServerSnapshot"/>) is immutable and is replaced when weight or health changes; the counters
 /// must survive that replacement, so they live in this separate object that the data path updates with
 /// <see cref="Interlocked"/> operations. No locks: a pick only reads these values, and a slightly stale read merely
 /// makes lc/wlc choose as if the connection had arrived a moment earlier.
@@ -116,7 +116,7 @@ public sealed class ConnectionCounters
     /// </summary>
     /// <remarks>A pick only reads the counters, so between a pick and <see cref="ConnectionOpened"/> a burst of
     /// picks can all see room on the same server. The data path calls this after a pick (via
-    /// <see cref="RealServer.TryReserveConnection"/>) and, when it fails, picks again with that server excluded,
+    /// <see cref="RealServerSnapshot.TryReserveConnection"/>) and, when it fails, picks again with that server excluded,
     /// so <c>maxconn</c> is never exceeded.</remarks>
     public bool TryConnectionOpened(long maxConnections)
     {

@@ -1,6 +1,6 @@
-using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Collections.Immutable;
 using System.Net;
+using VipProxy.Config.Model;
 
 namespace VipProxy.Forwarding.Scheduling;
 
@@ -18,14 +18,14 @@ public interface IScheduler
     SchedulingAlgorithm Algorithm { get; }
 
     /// <summary>The servers this scheduler chooses from, in configuration order.</summary>
-    ImmutableArray<RealServer> Servers { get; }
+    ImmutableArray<RealServerSnapshot> Servers { get; }
 
     /// <summary>Chooses a server for a new connection from <paramref name="client"/>; null when none can take it.</summary>
-    RealServer? Pick(IPAddress client);
+    RealServerSnapshot? Pick(IPAddress client);
 
     /// <summary>
-    /// Chooses a server, never one in <paramref name="excluded"/> (matched by <see cref="RealServer.Name"/>):
+    /// Chooses a server, never one in <paramref name="excluded"/> (matched by <see cref="RealServerSnapshot.Name"/>):
     /// used to redispatch a client after a failed connect to the servers already tried.
     /// </summary>
-    RealServer? Pick(IPAddress client, ReadOnlySpan<RealServer> excluded);
+    RealServerSnapshot? Pick(IPAddress client, ReadOnlySpan<RealServerSnapshot> excluded);
 }

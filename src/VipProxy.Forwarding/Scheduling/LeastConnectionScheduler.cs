@@ -1,6 +1,6 @@
-using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Collections.Immutable;
 using System.Net;
+using VipProxy.Config.Model;
 
 namespace VipProxy.Forwarding.Scheduling;
 
@@ -11,7 +11,7 @@ namespace VipProxy.Forwarding.Scheduling;
 public sealed class LeastConnectionScheduler : SchedulerBase
 {
     /// <summary>Builds the scheduler over a snapshot.</summary>
-    public LeastConnectionScheduler(ImmutableArray<RealServer> servers)
+    public LeastConnectionScheduler(ImmutableArray<RealServerSnapshot> servers)
         : base(servers)
     {
     }
@@ -20,11 +20,11 @@ public sealed class LeastConnectionScheduler : SchedulerBase
     public override SchedulingAlgorithm Algorithm => SchedulingAlgorithm.LeastConnection;
 
     /// <inheritdoc />
-    public override RealServer? Pick(IPAddress client, ReadOnlySpan<RealServer> excluded)
+    public override RealServerSnapshot? Pick(IPAddress client, ReadOnlySpan<RealServerSnapshot> excluded)
     {
-        RealServer? least = null;
+        RealServerSnapshot? least = null;
         long leastOverhead = 0;
-        foreach (RealServer server in Servers)
+        foreach (RealServerSnapshot server in Servers)
         {
             if (!CanTake(server, excluded))
             {

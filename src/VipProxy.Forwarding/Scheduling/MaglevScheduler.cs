@@ -1,6 +1,6 @@
-using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Collections.Immutable;
 using System.Net;
+using VipProxy.Config.Model;
 
 namespace VipProxy.Forwarding.Scheduling;
 
@@ -27,7 +27,7 @@ public sealed class MaglevScheduler : SchedulerBase
     private readonly bool _empty;
 
     /// <summary>Builds the scheduler and its 65537-slot table over a snapshot.</summary>
-    public MaglevScheduler(ImmutableArray<RealServer> servers)
+    public MaglevScheduler(ImmutableArray<RealServerSnapshot> servers)
         : base(servers)
     {
         var names = new string[servers.Length];
@@ -46,7 +46,7 @@ public sealed class MaglevScheduler : SchedulerBase
     public override SchedulingAlgorithm Algorithm => SchedulingAlgorithm.MaglevHashing;
 
     /// <inheritdoc />
-    public override RealServer? Pick(IPAddress client, ReadOnlySpan<RealServer> excluded)
+    public override RealServerSnapshot? Pick(IPAddress client, ReadOnlySpan<RealServerSnapshot> excluded)
     {
         if (_empty)
         {
@@ -62,7 +62,7 @@ public sealed class MaglevScheduler : SchedulerBase
 
         for (ulong attempt = 1; attempt <= FallbackRehashes; attempt++)
         {
-            RealServer candidate = Servers[_table[(int)(key.Hash(LookupSeed + attempt) % (ulong)_table.Length)]];
+            RealServerSnapshot candidate = Servers[_table[(int)(key.Hash(LookupSeed + attempt) % (ulong)_table.Length)]];
             if (CanTake(candidate, excluded))
             {
                 return candidate;

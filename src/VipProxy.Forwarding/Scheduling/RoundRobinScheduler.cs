@@ -1,6 +1,6 @@
-using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Collections.Immutable;
 using System.Net;
+using VipProxy.Config.Model;
 
 namespace VipProxy.Forwarding.Scheduling;
 
@@ -20,7 +20,7 @@ public sealed class RoundRobinScheduler : SchedulerBase
     private long _cursor = -1;
 
     /// <summary>Builds the scheduler over a snapshot.</summary>
-    public RoundRobinScheduler(ImmutableArray<RealServer> servers)
+    public RoundRobinScheduler(ImmutableArray<RealServerSnapshot> servers)
         : base(servers)
     {
         _candidates = WeightedIndices(servers);
@@ -30,7 +30,7 @@ public sealed class RoundRobinScheduler : SchedulerBase
     public override SchedulingAlgorithm Algorithm => SchedulingAlgorithm.RoundRobin;
 
     /// <inheritdoc />
-    public override RealServer? Pick(IPAddress client, ReadOnlySpan<RealServer> excluded)
+    public override RealServerSnapshot? Pick(IPAddress client, ReadOnlySpan<RealServerSnapshot> excluded)
     {
         int count = _candidates.Length;
         if (count == 0)
@@ -41,7 +41,7 @@ public sealed class RoundRobinScheduler : SchedulerBase
         long start = (long)((ulong)Interlocked.Increment(ref _cursor) % (ulong)count);
         for (int offset = 0; offset < count; offset++)
         {
-            RealServer candidate = Servers[_candidates[(start + offset) % count]];
+            RealServerSnapshot candidate = Servers[_candidates[(start + offset) % count]];
             if (CanTake(candidate, excluded))
             {
                 return candidate;

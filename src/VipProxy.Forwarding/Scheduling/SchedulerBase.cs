@@ -1,6 +1,6 @@
-using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Collections.Immutable;
 using System.Net;
+using VipProxy.Config.Model;
 
 namespace VipProxy.Forwarding.Scheduling;
 
@@ -8,7 +8,7 @@ namespace VipProxy.Forwarding.Scheduling;
 public abstract class SchedulerBase : IScheduler
 {
     /// <summary>Validates the snapshot: no duplicate names.</summary>
-    protected SchedulerBase(ImmutableArray<RealServer> servers)
+    protected SchedulerBase(ImmutableArray<RealServerSnapshot> servers)
     {
         if (servers.IsDefault)
         {
@@ -16,7 +16,7 @@ public abstract class SchedulerBase : IScheduler
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (RealServer server in servers)
+        foreach (RealServerSnapshot server in servers)
         {
             ArgumentNullException.ThrowIfNull(server, nameof(servers));
             if (!names.Add(server.Name))
@@ -32,23 +32,23 @@ public abstract class SchedulerBase : IScheduler
     public abstract SchedulingAlgorithm Algorithm { get; }
 
     /// <inheritdoc />
-    public ImmutableArray<RealServer> Servers { get; }
+    public ImmutableArray<RealServerSnapshot> Servers { get; }
 
     /// <inheritdoc />
-    public RealServer? Pick(IPAddress client) => Pick(client, []);
+    public RealServerSnapshot? Pick(IPAddress client) => Pick(client, []);
 
     /// <inheritdoc />
-    public abstract RealServer? Pick(IPAddress client, ReadOnlySpan<RealServer> excluded);
+    public abstract RealServerSnapshot? Pick(IPAddress client, ReadOnlySpan<RealServerSnapshot> excluded);
 
     /// <summary>True when <paramref name="server"/> may take a new connection and was not already tried.</summary>
-    protected static bool CanTake(RealServer server, ReadOnlySpan<RealServer> excluded)
+    protected static bool CanTake(RealServerSnapshot server, ReadOnlySpan<RealServerSnapshot> excluded)
     {
         if (!server.AcceptsNewConnections)
         {
             return false;
         }
 
-        foreach (RealServer tried in excluded)
+        foreach (RealServerSnapshot tried in excluded)
         {
             if (ReferenceEquals(tried, server) || string.Equals(tried.Name, server.Name, StringComparison.Ordinal))
             {
@@ -60,7 +60,7 @@ public abstract class SchedulerBase : IScheduler
     }
 
     /// <summary>Indices of the servers with weight above 0, in order (weight 0 drains).</summary>
-    protected static int[] WeightedIndices(ImmutableArray<RealServer> servers)
+    protected static int[] WeightedIndices(ImmutableArray<RealServerSnapshot> servers)
     {
         var indices = new List<int>(servers.Length);
         for (int i = 0; i < servers.Length; i++)
@@ -78,12 +78,12 @@ public abstract class SchedulerBase : IScheduler
     /// Deterministic fallback: the first server that can take the connection, scanning the snapshot from
     /// <paramref name="start"/> and wrapping. O(servers); only reached when the preferred server is unusable.
     /// </summary>
-    protected RealServer? FirstUsableFrom(int start, ReadOnlySpan<RealServer> excluded)
+    protected RealServerSnapshot? FirstUsableFrom(int start, ReadOnlySpan<RealServerSnapshot> excluded)
     {
         int count = Servers.Length;
         for (int offset = 0; offset < count; offset++)
         {
-            RealServer candidate = Servers[(start + offset) % count];
+            RealServerSnapshot candidate = Servers[(start + offset) % count];
             if (CanTake(candidate, excluded))
             {
                 return candidate;

@@ -1,5 +1,5 @@
-using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Collections.Immutable;
+using VipProxy.Config.Model;
 
 namespace VipProxy.Forwarding.Scheduling;
 
@@ -7,7 +7,7 @@ namespace VipProxy.Forwarding.Scheduling;
 public static class SchedulerFactory
 {
     /// <summary>Builds a scheduler; the snapshot should hold only servers that are up (or inhibited to weight 0).</summary>
-    public static IScheduler Create(SchedulingAlgorithm algorithm, ImmutableArray<RealServer> servers) => algorithm switch
+    public static IScheduler Create(SchedulingAlgorithm algorithm, ImmutableArray<RealServerSnapshot> servers) => algorithm switch
     {
         SchedulingAlgorithm.RoundRobin => new RoundRobinScheduler(servers),
         SchedulingAlgorithm.WeightedRoundRobin => new WeightedRoundRobinScheduler(servers),

@@ -1,6 +1,6 @@
-using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Collections.Immutable;
 using System.Net;
+using VipProxy.Config.Model;
 
 namespace VipProxy.Forwarding.Scheduling;
 
@@ -32,7 +32,7 @@ public sealed class SourceHashScheduler : SchedulerBase
     private readonly int[] _buckets;
 
     /// <summary>Builds the scheduler and its bucket table over a snapshot.</summary>
-    public SourceHashScheduler(ImmutableArray<RealServer> servers)
+    public SourceHashScheduler(ImmutableArray<RealServerSnapshot> servers)
         : base(servers)
     {
         var weights = new int[servers.Length];
@@ -53,7 +53,7 @@ public sealed class SourceHashScheduler : SchedulerBase
     public override SchedulingAlgorithm Algorithm => SchedulingAlgorithm.SourceHashing;
 
     /// <inheritdoc />
-    public override RealServer? Pick(IPAddress client, ReadOnlySpan<RealServer> excluded)
+    public override RealServerSnapshot? Pick(IPAddress client, ReadOnlySpan<RealServerSnapshot> excluded)
     {
         if (_buckets.Length == 0)
         {
@@ -62,7 +62,7 @@ public sealed class SourceHashScheduler : SchedulerBase
 
         ulong hash = ClientAddressKey.FromAddress(client).Hash(HashSeed);
         int index = _buckets[(int)(hash % TableSize)];
-        RealServer preferred = Servers[index];
+        RealServerSnapshot preferred = Servers[index];
         return CanTake(preferred, excluded) ? preferred : FirstUsableFrom(index + 1, excluded);
     }
 }

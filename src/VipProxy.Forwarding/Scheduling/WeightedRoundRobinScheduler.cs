@@ -1,6 +1,6 @@
-using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Collections.Immutable;
 using System.Net;
+using VipProxy.Config.Model;
 
 namespace VipProxy.Forwarding.Scheduling;
 
@@ -22,7 +22,7 @@ public sealed class WeightedRoundRobinScheduler : SchedulerBase
     private long _cursor = -1;
 
     /// <summary>Builds the scheduler and its cycle over a snapshot.</summary>
-    public WeightedRoundRobinScheduler(ImmutableArray<RealServer> servers)
+    public WeightedRoundRobinScheduler(ImmutableArray<RealServerSnapshot> servers)
         : base(servers)
     {
         var weights = new int[servers.Length];
@@ -41,7 +41,7 @@ public sealed class WeightedRoundRobinScheduler : SchedulerBase
     public override SchedulingAlgorithm Algorithm => SchedulingAlgorithm.WeightedRoundRobin;
 
     /// <inheritdoc />
-    public override RealServer? Pick(IPAddress client, ReadOnlySpan<RealServer> excluded)
+    public override RealServerSnapshot? Pick(IPAddress client, ReadOnlySpan<RealServerSnapshot> excluded)
     {
         if (_sequence.Length == 0)
         {
@@ -50,7 +50,7 @@ public sealed class WeightedRoundRobinScheduler : SchedulerBase
 
         long position = (long)((ulong)Interlocked.Increment(ref _cursor) % (ulong)_sequence.Length);
         int index = _sequence[position];
-        RealServer preferred = Servers[index];
+        RealServerSnapshot preferred = Servers[index];
         return CanTake(preferred, excluded) ? preferred : FirstUsableFrom(index + 1, excluded);
     }
 }

@@ -9,9 +9,9 @@ namespace VipProxy.HealthChecks.Monitoring;
 /// <param name="checker">The checker whose result caused it.</param>
 /// <param name="result">That result (its reason explains a down).</param>
 public sealed class RealServerHealthChangedEventArgs(
-    RealServerStatus status, HealthTransition transition, string checker, ProbeResult result) : EventArgs
+    RealServerHealthStatus status, HealthTransition transition, string checker, ProbeResult result) : EventArgs
 {
-    public RealServerStatus Status { get; } = status;
+    public RealServerHealthStatus Status { get; } = status;
 
     public HealthTransition Transition { get; } = transition;
 
@@ -23,9 +23,9 @@ public sealed class RealServerHealthChangedEventArgs(
 }
 
 /// <summary>A <c>misc_dynamic</c> script changed a real server's weight.</summary>
-public sealed class RealServerWeightChangedEventArgs(RealServerStatus status, int previousWeight) : EventArgs
+public sealed class RealServerWeightChangedEventArgs(RealServerHealthStatus status, int previousWeight) : EventArgs
 {
-    public RealServerStatus Status { get; } = status;
+    public RealServerHealthStatus Status { get; } = status;
 
     public int PreviousWeight { get; } = previousWeight;
 }

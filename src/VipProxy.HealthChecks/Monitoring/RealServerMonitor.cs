@@ -2,6 +2,7 @@ using System.Net;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using VipProxy.Config.Model;
+using VipProxy.Core.ProxyProtocol;
 using VipProxy.HealthChecks.Decisions;
 using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Scripts;
@@ -23,14 +24,14 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
     private readonly RealServer _server;
     private readonly CheckerLoop[] _checkers;
     private readonly RealServerHealth _health;
-    private readonly NotifyScripts _notify;
+    private readonly NotifyScriptLauncher _notify;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly Channel<CheckerReport> _reports = Channel.CreateUnbounded<CheckerReport>(
         new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _statusGate = new();
-    private RealServerStatus _status;
+    private RealServerHealthStatus _status;
     private Task _running = Task.CompletedTask;
     private int _started;
     private int _disposed;
@@ -52,11 +53,11 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
         _server = server;
         _timeProvider = options.TimeProvider;
         _logger = options.LoggerFactory.CreateLogger<RealServerMonitor>();
-        _notify = new NotifyScripts(scripts, options.NotifyScriptTimeout, _logger);
+        _notify = new NotifyScriptLauncher(scripts, options.NotifyScriptTimeout, _logger);
         bool initialUp = !alpha;
         _checkers = [.. probes.Select((p, i) => new CheckerLoop(i, p.Probe, p.Timing, initialUp, options.Random, _timeProvider))];
         _health = new RealServerHealth(_checkers.Length, initialUp);
-        _status = new RealServerStatus(server.Endpoint, _health.IsUp, server.Weight, null, null, null,
+        _status = new RealServerHealthStatus(server.Endpoint, _health.IsUp, server.Weight, null, null, null,
             [.. _checkers.Select(c => c.InitialStatus)]);
     }
 
@@ -100,7 +101,7 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
     public IPEndPoint Endpoint => _server.Endpoint;
 
     /// <summary>The current status (a consistent snapshot).</summary>
-    public RealServerStatus Status
+    public RealServerHealthStatus Status
     {
         get
         {
@@ -184,12 +185,12 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
     private void Apply(CheckerReport report, CancellationToken cancellationToken)
     {
         HealthTransition transition = _health.SetCheckerState(report.CheckerIndex, report.Decision.IsUp);
-        RealServerStatus previous = Status;
+        RealServerHealthStatus previous = Status;
         int weight = report.Result.DynamicWeight ?? previous.Weight;
         DateTimeOffset now = report.Status.LastCheckTime ?? _timeProvider.GetUtcNow();
         var checkers = previous.Checkers.ToArray();
         checkers[report.CheckerIndex] = report.Status;
-        var status = new RealServerStatus(_server.Endpoint, _health.IsUp, weight, report.Result, now,
+        var status = new RealServerHealthStatus(_server.Endpoint, _health.IsUp, weight, report.Result, now,
             transition == HealthTransition.None ? previous.LastTransitionTime : now, checkers);
         lock (_statusGate)
         {

@@ -23,7 +23,7 @@ public sealed partial class VirtualServerMonitor : IAsyncDisposable
     private readonly VirtualServer _virtualServer;
     private readonly RealServerMonitor[] _realServers;
     private readonly QuorumEvaluator _quorum;
-    private readonly NotifyScripts _notify;
+    private readonly NotifyScriptLauncher _notify;
     private readonly ILogger _logger;
     private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -46,7 +46,7 @@ public sealed partial class VirtualServerMonitor : IAsyncDisposable
         _virtualServer = virtualServer;
         _realServers = [.. realServers];
         _logger = options.LoggerFactory.CreateLogger<VirtualServerMonitor>();
-        _notify = new NotifyScripts(scripts, options.NotifyScriptTimeout, _logger);
+        _notify = new NotifyScriptLauncher(scripts, options.NotifyScriptTimeout, _logger);
         _liveWeight = LiveWeightNow();
         _hasQuorum = _liveWeight > 0 && _liveWeight >= virtualServer.Quorum;
         _quorum = new QuorumEvaluator(virtualServer.Quorum, virtualServer.Hysteresis, _hasQuorum);
@@ -90,13 +90,13 @@ public sealed partial class VirtualServerMonitor : IAsyncDisposable
     }
 
     /// <summary>A snapshot of the virtual server and its real servers.</summary>
-    public VirtualServerStatus Status
+    public VirtualServerHealthStatus Status
     {
         get
         {
             lock (_gate)
             {
-                return new VirtualServerStatus(_virtualServer.Endpoint, _hasQuorum, _liveWeight,
+                return new VirtualServerHealthStatus(_virtualServer.Endpoint, _hasQuorum, _liveWeight,
                     [.. _realServers.Select(r => r.Status)]);
             }
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using VipProxy.Config.Model;
+using VipProxy.Core.ProxyProtocol;
 using VipProxy.HealthChecks.Probes.Http;
 using VipProxy.HealthChecks.Probes.MySql;
 using VipProxy.HealthChecks.Scripts;

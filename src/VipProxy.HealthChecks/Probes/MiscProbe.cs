@@ -45,7 +45,7 @@ public sealed class MiscProbe : IHealthProbe
         return (code, dynamic) switch
         {
             (0, _) => ProbeResult.Up(outcome.Detail),
-            (>= 2 and <= 255, true) => ProbeResult.Up(outcome.Detail, dynamicWeight: code - 2),
+            (code: >= 2 and <= 255, dynamic: true) => ProbeResult.Up(outcome.Detail, dynamicWeight: code - 2),
             _ => ProbeResult.Down(outcome.Detail, code),
         };
     }

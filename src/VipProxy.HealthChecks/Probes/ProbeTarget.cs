@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using VipProxy.Config.Model;
+using VipProxy.Core.ProxyProtocol;
 
 namespace VipProxy.HealthChecks.Probes;
 

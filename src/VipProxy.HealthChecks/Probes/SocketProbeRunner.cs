@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using VipProxy.Config.Model;
-using VipProxy.Forwarding.ProxyProtocol;
+using VipProxy.Core.ProxyProtocol;
 
 namespace VipProxy.HealthChecks.Probes;
 

@@ -33,6 +33,7 @@ public sealed partial class ControlSocketServer : IAsyncDisposable
         {
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+
         RemoveStaleSocket();
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -48,6 +49,7 @@ public sealed partial class ControlSocketServer : IAsyncDisposable
             listener.Dispose();
             throw;
         }
+
         _listener = listener;
         _acceptLoop = RequestServer.AcceptLoopAsync(listener, ServeAsync, _stop.Token);
         LogListening(_logger, _path);
@@ -60,6 +62,7 @@ public sealed partial class ControlSocketServer : IAsyncDisposable
         {
             return;
         }
+
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -101,6 +104,7 @@ public sealed partial class ControlSocketServer : IAsyncDisposable
         {
             await _acceptLoop.ConfigureAwait(false);
         }
+
         try
         {
             File.Delete(_path);
@@ -108,6 +112,7 @@ public sealed partial class ControlSocketServer : IAsyncDisposable
         catch (IOException)
         {
         }
+
         _stop.Dispose();
     }
 

@@ -23,6 +23,7 @@ internal static class RequestServer
             {
                 return;
             }
+
             _ = ServeOneAsync(client, serve, cancellation);
         }
     }

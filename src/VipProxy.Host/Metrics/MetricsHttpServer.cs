@@ -43,6 +43,7 @@ public sealed partial class MetricsHttpServer : IAsyncDisposable
             listener.Dispose();
             throw;
         }
+
         _listener = listener;
         _acceptLoop = Control.RequestServer.AcceptLoopAsync(listener, ServeAsync, _stop.Token);
         LogListening(_logger, LocalEndpoint!);
@@ -81,12 +82,14 @@ public sealed partial class MetricsHttpServer : IAsyncDisposable
             {
                 break;
             }
+
             filled += read;
             if (buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8) >= 0 || buffer.AsSpan(0, filled).IndexOf("\n\n"u8) >= 0)
             {
                 break;
             }
         }
+
         string head = Encoding.ASCII.GetString(buffer, 0, filled);
         int end = head.IndexOf('\n', StringComparison.Ordinal);
         return end < 0 ? null : head[..end].TrimEnd('\r');
@@ -100,6 +103,7 @@ public sealed partial class MetricsHttpServer : IAsyncDisposable
         {
             await _acceptLoop.ConfigureAwait(false);
         }
+
         _stop.Dispose();
     }
 

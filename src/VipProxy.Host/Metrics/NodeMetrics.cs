@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using VipProxy.Host.Status;
-using VipProxy.Vrrp;
 
 namespace VipProxy.Host.Metrics;
 
@@ -91,6 +90,7 @@ public sealed class NodeMetrics : IDisposable
                 _cached = _status();
                 _cachedAt = now;
             }
+
             return _cached;
         }
     }

@@ -47,6 +47,7 @@ public sealed class PrometheusExporter : IDisposable
                 _values[instrument].Clear();
             }
         }
+
         _listener.RecordObservableInstruments();
         var text = new StringBuilder();
         lock (_gate)
@@ -57,12 +58,14 @@ public sealed class PrometheusExporter : IDisposable
                 {
                     continue;
                 }
+
                 Header(text, instrument, IsCounter(instrument) ? "counter" : "gauge");
                 foreach ((string labels, double value) in series.OrderBy(e => e.Key, StringComparer.Ordinal))
                 {
                     text.Append(instrument.Name).Append(labels).Append(' ').Append(Format(value)).Append('\n');
                 }
             }
+
             foreach ((Instrument instrument, Dictionary<string, HistogramState> series) in _histograms.OrderBy(e => e.Key.Name, StringComparer.Ordinal))
             {
                 Header(text, instrument, "histogram");
@@ -72,6 +75,7 @@ public sealed class PrometheusExporter : IDisposable
                 }
             }
         }
+
         return text.ToString();
     }
 
@@ -88,13 +92,16 @@ public sealed class PrometheusExporter : IDisposable
                 {
                     _histograms[instrument] = series = [];
                 }
+
                 if (!series.TryGetValue(labels, out HistogramState? state))
                 {
                     series[labels] = state = new HistogramState(SecondsBuckets);
                 }
+
                 state.Add(number);
                 return;
             }
+
             if (!_values.TryGetValue(instrument, out Dictionary<string, double>? values))
             {
                 _values[instrument] = values = [];
@@ -115,6 +122,7 @@ public sealed class PrometheusExporter : IDisposable
         {
             text.Append("# HELP ").Append(instrument.Name).Append(' ').Append(instrument.Description).Append('\n');
         }
+
         text.Append("# TYPE ").Append(instrument.Name).Append(' ').Append(type).Append('\n');
     }
 
@@ -124,6 +132,7 @@ public sealed class PrometheusExporter : IDisposable
         {
             return "";
         }
+
         var sorted = tags.ToArray();
         Array.Sort(sorted, (a, b) => string.CompareOrdinal(a.Key, b.Key));
         var text = new StringBuilder("{");
@@ -133,8 +142,10 @@ public sealed class PrometheusExporter : IDisposable
             {
                 text.Append(',');
             }
+
             text.Append(sorted[i].Key).Append("=\"").Append(Escape(Convert.ToString(sorted[i].Value, CultureInfo.InvariantCulture) ?? "")).Append('"');
         }
+
         return text.Append('}').ToString();
     }
 
@@ -160,6 +171,7 @@ public sealed class PrometheusExporter : IDisposable
                     _counts[i]++;
                 }
             }
+
             _count++;
             _sum += value;
         }
@@ -171,6 +183,7 @@ public sealed class PrometheusExporter : IDisposable
             {
                 text.Append(name).Append("_bucket").Append(prefix).Append("le=\"").Append(Format(bounds[i])).Append("\"} ").Append(_counts[i]).Append('\n');
             }
+
             text.Append(name).Append("_bucket").Append(prefix).Append("le=\"+Inf\"} ").Append(_count).Append('\n');
             text.Append(name).Append("_sum").Append(labels).Append(' ').Append(Format(_sum)).Append('\n');
             text.Append(name).Append("_count").Append(labels).Append(' ').Append(_count).Append('\n');

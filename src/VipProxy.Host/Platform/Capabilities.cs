@@ -21,6 +21,7 @@ public static class Capabilities
                 return ulong.Parse(line.AsSpan(7).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
             }
         }
+
         return 0;
     }
 
@@ -39,14 +40,17 @@ public static class Capabilities
                 _ => "CAP_NET_ADMIN (for transparent virtual servers to connect from the client's address with IP_TRANSPARENT)",
             });
         }
+
         if (needsVrrp && !Has(effective, NetRaw))
         {
             missing.Add("CAP_NET_RAW (to send and receive VRRP adverts and gratuitous ARP)");
         }
+
         if (needsLowPorts && !Has(effective, NetBindService))
         {
             missing.Add("CAP_NET_BIND_SERVICE (to listen on ports below 1024)");
         }
+
         return missing;
     }
 }

@@ -30,6 +30,7 @@ public static partial class FileDescriptorLimit
         {
             return (0, 0);
         }
+
         ulong before = limit.Current;
         if (limit.Current < limit.Maximum)
         {
@@ -39,6 +40,7 @@ public static partial class FileDescriptorLimit
                 return (before, before);
             }
         }
+
         return (before, limit.Current);
     }
 }

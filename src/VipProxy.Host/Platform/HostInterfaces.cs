@@ -20,6 +20,7 @@ public static class HostInterfaces
                 }
             }
         }
+
         return interfaces;
     }
 

@@ -1,14 +1,14 @@
 using VipProxy.Config.Model;
 using VipProxy.Forwarding.Relay;
 using VipProxy.Forwarding.Runtime;
-using HealthStatus = VipProxy.HealthChecks.Monitoring.VirtualServerStatus;
+using VipProxy.HealthChecks.Monitoring;
 
 namespace VipProxy.Host.Status;
 
 /// <summary>Joins the forwarder's counters and the health checks' verdicts into the stable report shape.</summary>
 internal static class StatusMapping
 {
-    public static VirtualServerReport From(VirtualServerStatus forwarding, HealthStatus? health) => new(
+    public static VirtualServerReport From(VirtualServerTrafficStatus forwarding, VirtualServerHealthStatus? health) => new(
         forwarding.Endpoint.Address.ToString(),
         forwarding.Endpoint.Port,
         forwarding.Algorithm.ToLbAlgoName(),

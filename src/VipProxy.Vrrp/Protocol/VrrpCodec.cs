@@ -123,12 +123,12 @@ public static class VrrpCodec
             message[4] = (byte)packet.AuthType;
             message[5] = IntervalSeconds(packet.AdvertisementInterval);
             var auth = packet.AuthData.IsDefault ? [] : packet.AuthData;
-            if (auth.Length > VrrpAuthentication.DataLength)
+            if (auth.Length > VrrpAuthenticationData.Length)
             {
                 throw new ArgumentException("v2 authentication data is 8 bytes.", nameof(packet));
             }
 
-            auth.AsSpan().CopyTo(message[(length - VrrpAuthentication.DataLength)..]);
+            auth.AsSpan().CopyTo(message[(length - VrrpAuthenticationData.Length)..]);
             checksum = VrrpChecksum.ComputeV2(message);
         }
         else if (packet.Version == VrrpVersion.V3)
@@ -196,7 +196,7 @@ public static class VrrpCodec
     }
 
     private static int EncodedLength(VrrpVersion version, int addressCount) =>
-        VrrpPacket.FixedHeaderLength + (4 * addressCount) + (version == VrrpVersion.V2 ? VrrpAuthentication.DataLength : 0);
+        VrrpPacket.FixedHeaderLength + (4 * addressCount) + (version == VrrpVersion.V2 ? VrrpAuthenticationData.Length : 0);
 
     private static VrrpPacket ReadPacket(VrrpVersion version, ReadOnlySpan<byte> message, int count)
     {
@@ -217,7 +217,7 @@ public static class VrrpCodec
                 : VrrpTiming.Centisecond * (BinaryPrimitives.ReadUInt16BigEndian(message[4..]) & 0x0FFF), // reserved bits ignored on receipt
             Addresses = addresses.MoveToImmutable(),
             AuthType = v2 ? (VrrpAuthType)message[4] : VrrpAuthType.None,
-            AuthData = v2 ? ImmutableArray.Create(message[^VrrpAuthentication.DataLength..]) : [],
+            AuthData = v2 ? ImmutableArray.Create(message[^VrrpAuthenticationData.Length..]) : [],
         };
     }
 

@@ -12,7 +12,7 @@ public sealed record VrrpInstanceOptions
     public static readonly TimeSpan MaxPreemptDelay = TimeSpan.FromSeconds(1000);
 
     private readonly string? _authPassword;
-    private readonly byte[] _authPasswordBytes = VrrpAuthentication.NormalizePassword(null);
+    private readonly byte[] _authPasswordBytes = VrrpAuthenticationData.NormalizePassword(null);
 
     /// <summary>Instance name, for logs and the notify script's second argument.</summary>
     public string Name { get; init; } = "VI_1";
@@ -54,7 +54,7 @@ public sealed record VrrpInstanceOptions
         init
         {
             _authPassword = value;
-            _authPasswordBytes = VrrpAuthentication.NormalizePassword(value);
+            _authPasswordBytes = VrrpAuthenticationData.NormalizePassword(value);
         }
     }
 

@@ -7,7 +7,7 @@ namespace VipProxy.Vrrp.Runtime;
 public interface IScriptRunner
 {
     /// <summary>Runs one script to completion or until <see cref="ScriptInvocation.Timeout"/>.</summary>
-    Task<ScriptOutcome> RunAsync(ScriptInvocation invocation, CancellationToken cancellationToken);
+    Task<VrrpScriptResult> RunAsync(ScriptInvocation invocation, CancellationToken cancellationToken);
 }
 
 /// <summary>One run: the program and its arguments (never a shell line), the account, the time allowed.</summary>
@@ -18,7 +18,7 @@ public sealed record ScriptInvocation(IReadOnlyList<string> Arguments, ScriptAcc
 }
 
 /// <summary>How a script run ended.</summary>
-public enum ScriptOutcome
+public enum VrrpScriptResult
 {
     /// <summary>Exit status 0.</summary>
     Succeeded,

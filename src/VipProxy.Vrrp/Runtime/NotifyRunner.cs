@@ -36,15 +36,6 @@ internal sealed partial class NotifyRunner : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>keepalived's state word.</summary>
-    public static string StateWord(NotifyState state) => state switch
-    {
-        NotifyState.Master => "MASTER",
-        NotifyState.Backup => "BACKUP",
-        NotifyState.Fault => "FAULT",
-        _ => "STOP",
-    };
-
     /// <summary>The invocations for one transition, in the order they run.</summary>
     public static IReadOnlyList<ScriptInvocation> InvocationsFor(NotifyScripts scripts, string instanceName, NotifyState state, byte priority, ScriptAccount? user)
     {
@@ -65,7 +56,7 @@ internal sealed partial class NotifyRunner : IAsyncDisposable
         if (scripts.Any is not null)
         {
             list.Add(new ScriptInvocation(
-                [.. scripts.Any.Arguments, "INSTANCE", instanceName, StateWord(state), priority.ToString(CultureInfo.InvariantCulture)],
+                [.. scripts.Any.Arguments, "INSTANCE", instanceName, StateWords.Of(state), priority.ToString(CultureInfo.InvariantCulture)],
                 user,
                 ScriptTimeout));
         }
@@ -115,7 +106,7 @@ internal sealed partial class NotifyRunner : IAsyncDisposable
                 try
                 {
                     var outcome = await _runner.RunAsync(invocation, _abort.Token).ConfigureAwait(false);
-                    LogNotified(_logger, _instanceName, StateWord(state), invocation.ToString(), outcome);
+                    LogNotified(_logger, _instanceName, StateWords.Of(state), invocation.ToString(), outcome);
                 }
 #pragma warning disable CA1031 // A failing notify script must not stop the ones queued after it.
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -128,7 +119,7 @@ internal sealed partial class NotifyRunner : IAsyncDisposable
     }
 
     [LoggerMessage(EventId = 740, Level = LogLevel.Information, Message = "({Instance}) notify {State}: '{Script}' {Outcome}")]
-    private static partial void LogNotified(ILogger logger, string instance, string state, string script, ScriptOutcome outcome);
+    private static partial void LogNotified(ILogger logger, string instance, string state, string script, VrrpScriptResult outcome);
 
     [LoggerMessage(EventId = 741, Level = LogLevel.Warning, Message = "({Instance}) notify script '{Script}' failed")]
     private static partial void LogNotifyError(ILogger logger, Exception exception, string instance, string script);

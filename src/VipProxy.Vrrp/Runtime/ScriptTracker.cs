@@ -123,7 +123,7 @@ internal sealed partial class ScriptTracker : IAsyncDisposable
         while (!token.IsCancellationRequested)
         {
             var started = _timeProvider.GetTimestamp();
-            ScriptOutcome outcome;
+            VrrpScriptResult outcome;
             try
             {
                 outcome = await _runner.RunAsync(invocation, token).ConfigureAwait(false);
@@ -137,10 +137,10 @@ internal sealed partial class ScriptTracker : IAsyncDisposable
 #pragma warning restore CA1031
             {
                 LogRunError(_logger, e, _script.Name);
-                outcome = ScriptOutcome.NotStarted;
+                outcome = VrrpScriptResult.NotStarted;
             }
 
-            Record(outcome == ScriptOutcome.Succeeded);
+            Record(outcome == VrrpScriptResult.Succeeded);
 
             // keepalived schedules the next run `interval` after the previous one started.
             var wait = _script.Interval - _timeProvider.GetElapsedTime(started);

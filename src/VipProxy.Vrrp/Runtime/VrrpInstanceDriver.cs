@@ -150,7 +150,7 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
                 _instance.Interface,
                 _instance.VirtualRouterId,
                 (int)_machine.Options.Version,
-                StateWord(_machine.State),
+                StateWords.Of(_machine.State),
                 _instance.Priority,
                 _machine.EffectivePriority,
                 _machine.MasterAddress?.ToString(),
@@ -161,15 +161,6 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
                 drops);
         }
     }
-
-    /// <summary>keepalived's state words.</summary>
-    public static string StateWord(VrrpState state) => state switch
-    {
-        VrrpState.Master => "MASTER",
-        VrrpState.Backup => "BACKUP",
-        VrrpState.Fault => "FAULT",
-        _ => "INIT",
-    };
 
     public async ValueTask DisposeAsync()
     {
@@ -220,7 +211,7 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
                     var actions = _machine.Handle(next);
                     if (_machine.State != before)
                     {
-                        LogTransition(_logger, _instance.Name, StateWord(before), StateWord(_machine.State), _machine.EffectivePriority);
+                        LogTransition(_logger, _instance.Name, StateWords.Of(before), StateWords.Of(_machine.State), _machine.EffectivePriority);
                     }
 
                     if (_machine.Counters.LowerPriorityAnswered != answeredBefore && next is PacketReceived { Verdict.Advertisement: { } heard })

@@ -48,7 +48,7 @@ public class BatchedConnectionLogTests
                 }
             }
 
-            await TestClient.EventuallyAsync(() => output.Lines == 500);
+            await Eventually.TrueAsync(() => output.Lines == 500, TestClient.Deadline);
             Assert.True(log.Writes < 100, $"{log.Writes} writes for 500 lines");
             Assert.Equal(0, log.Dropped);
         }
@@ -75,7 +75,7 @@ public class BatchedConnectionLogTests
             Assert.Equal("A", await TestClient.WhoAnswersAsync(runtime.Address()));
         }
 
-        await TestClient.EventuallyAsync(() => output.Lines == 20);
+        await Eventually.TrueAsync(() => output.Lines == 20, TestClient.Deadline);
         string text = output.Text;
         Assert.Equal(20, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(line =>
             line.Contains($" -> {runtime.Address()} -> {server.Endpoint}: 0 bytes up, 2 bytes down, ", StringComparison.Ordinal)
@@ -117,7 +117,7 @@ public class BatchedConnectionLogTests
             ForwarderOptions.Default with { LogConnections = false }, logger: capture);
         await runtime.StartAsync();
         Assert.Equal("A", await TestClient.WhoAnswersAsync(runtime.Address()));
-        await TestClient.EventuallyAsync(() => runtime.GetStatus().CountOf(CloseReason.ClientClosed) == 1);
+        await Eventually.TrueAsync(() => runtime.GetStatus().CountOf(CloseReason.ClientClosed) == 1, TestClient.Deadline);
         Assert.Empty(capture.Finished);
     }
 

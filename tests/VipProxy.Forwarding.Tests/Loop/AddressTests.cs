@@ -39,7 +39,7 @@ public class AddressTests
             Assert.Equal("v6 echo", await TestClient.EchoAsync(client, "v6 echo"));
             client.Shutdown(SocketShutdown.Send);
             Assert.Null(await TestClient.ReadLineAsync(client));
-            await TestClient.EventuallyAsync(() => log.Finished.Count == 1);
+            await Eventually.TrueAsync(() => log.Finished.Count == 1, TestClient.Deadline);
             Assert.Equal("[::1]:" + server.Endpoint.Port, Assert.Single(log.Finished).RealServer);
         }
     }

@@ -77,7 +77,7 @@ public class ControlOperationTests
                 Assert.Equal("B lives", await TestClient.EchoAsync(client, "B lives"));
             }
 
-            await TestClient.EventuallyAsync(() => log.Finished.Count == onA.Count);
+            await Eventually.TrueAsync(() => log.Finished.Count == onA.Count, TestClient.Deadline);
             Assert.All(log.Finished, f => Assert.Equal((CloseReason.SessionsShutdown, ConnectionSide.Proxy), (f.Reason, f.Side)));
             Assert.Equal(onA.Count, runtime.GetStatus().CountOf(CloseReason.SessionsShutdown));
             Assert.Equal(0, runtime.GetStatus().Find(a.Endpoint)!.ActiveConnections);
@@ -103,7 +103,7 @@ public class ControlOperationTests
             Assert.True(await runtime.CloseConnectionAsync(ids[0]));
             Assert.False(await runtime.CloseConnectionAsync(ids[0]));
             Assert.False(await runtime.CloseConnectionAsync(-1));
-            await TestClient.EventuallyAsync(() => log.Finished.Count == 1);
+            await Eventually.TrueAsync(() => log.Finished.Count == 1, TestClient.Deadline);
             Assert.Equal(CloseReason.OperatorClosed, Assert.Single(log.Finished).Reason);
             Assert.Equal(1, await runtime.CountOpenAsync(ids));
             Assert.Equal(ids[1], Assert.Single(await runtime.GetConnectionsAsync()).Id);

@@ -68,7 +68,7 @@ public class LoopClockTests
         {
             await Task.Delay(200); // the fillers occupy the queue
             using Socket client = await TestClient.ConnectAsync(runtime.Address());
-            await TestClient.EventuallyAsync(() => runtime.Connections().Count == 1);
+            await Eventually.TrueAsync(() => runtime.Connections().Count == 1, TestClient.Deadline);
             await Task.Delay(300);
             Assert.Empty(log.Finished);
             TimeSpan waited = await AdvanceUntilAsync(clock, () => !log.Finished.IsEmpty);

@@ -53,14 +53,14 @@ public class LoopHazardTests(ITestOutputHelper output)
 
         // One batch: the closer's event, then an event that was queued for the old registration.
         kernel.Deliver([(closerToken, LinuxConstants.EpollIn), (oldToken, LinuxConstants.EpollIn)]);
-        await TestClient.EventuallyAsync(() => loop.StaleEvents == 1);
+        await Eventually.TrueAsync(() => loop.StaleEvents == 1, TestClient.Deadline);
         Assert.Equal(1, closer.Events);
         Assert.Equal(0, old.Events);
         Assert.Equal(0, fresh.Events);
 
         // The new registration's own events do arrive.
         kernel.Deliver([(freshToken, LinuxConstants.EpollIn)]);
-        await TestClient.EventuallyAsync(() => fresh.Events == 1);
+        await Eventually.TrueAsync(() => fresh.Events == 1, TestClient.Deadline);
         Assert.Equal(1, loop.StaleEvents);
         await loop.StopAsync();
     }
@@ -91,7 +91,7 @@ public class LoopHazardTests(ITestOutputHelper output)
                 }
             });
 
-            await TestClient.EventuallyAsync(() => log.Finished.Count == 1);
+            await Eventually.TrueAsync(() => log.Finished.Count == 1, TestClient.Deadline);
             Assert.Equal(CloseReason.ProxyError, Assert.Single(log.Finished).Reason);
             Assert.Equal(1, runtime.Crashes);
             Assert.Equal(1, runtime.GetStatus().Crashes);
@@ -126,7 +126,7 @@ public class LoopHazardTests(ITestOutputHelper output)
             // reads and writes (and pipes) are pending on the loop.
             var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Task<bool>[] transfers = [.. clients.Select(client => StreamUntilAsync(client, release.Task))];
-            await TestClient.EventuallyAsync(() => runtime.Connections().Count(c => c.BytesFromClient > 1024 * 1024) == count);
+            await Eventually.TrueAsync(() => runtime.Connections().Count(c => c.BytesFromClient > 1024 * 1024) == count, TestClient.Deadline);
             var killed = new HashSet<long>();
             IReadOnlyList<ConnectionStatus> rows = runtime.Connections();
             foreach (ConnectionStatus row in rows.Where((_, index) => index % 2 == 0))
@@ -140,7 +140,7 @@ public class LoopHazardTests(ITestOutputHelper output)
             release.SetResult();
             bool[] intact = await Task.WhenAll(transfers).WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Equal(count / 2, intact.Count(ok => ok));
-            await TestClient.EventuallyAsync(() => log.Finished.Count == count);
+            await Eventually.TrueAsync(() => log.Finished.Count == count, TestClient.Deadline);
             Assert.Equal(count / 2, log.Finished.Count(f => f.Reason == CloseReason.OperatorClosed));
             Assert.Equal(count / 2, log.Finished.Count(f => f.Reason == CloseReason.ClientClosed));
             Assert.Equal(count / 2, runtime.GetStatus().CountOf(CloseReason.OperatorClosed));
@@ -197,7 +197,7 @@ public class LoopHazardTests(ITestOutputHelper output)
             output.WriteLine($"{total} connections, {concurrency} at a time: {watch.Elapsed.TotalSeconds:F1} s; stale events dropped: {runtime.Loops.StaleEvents}");
             Assert.Empty(failures);
             Assert.Equal(total, verified);
-            await TestClient.EventuallyAsync(() => log.Finished.Count == total);
+            await Eventually.TrueAsync(() => log.Finished.Count == total, TestClient.Deadline);
             Assert.All(log.Finished, f => Assert.Equal(CloseReason.ClientClosed, f.Reason));
             Assert.Equal(total, runtime.GetStatus().CloseReasons.Sum(c => c.Count));
             Assert.Equal(0, runtime.GetStatus().OpenConnections);

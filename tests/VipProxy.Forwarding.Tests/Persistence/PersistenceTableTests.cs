@@ -14,7 +14,7 @@ public class PersistenceTableTests
     private static readonly IPAddress ClientY = IPAddress.Parse("192.0.2.20");
 
     private readonly FakeTimeProvider _clock = new();
-    private readonly ImmutableArray<RealServer> _servers = TestServers.WithWeights(1, 1, 1);
+    private readonly ImmutableArray<RealServerSnapshot> _servers = TestServers.WithWeights(1, 1, 1);
 
     [Fact]
     public void Keeps_a_client_on_its_server_although_the_scheduler_rotates()
@@ -186,7 +186,7 @@ public class PersistenceTableTests
     [Fact]
     public void An_overloaded_sticky_server_spills_one_connection_but_keeps_the_client()
     {
-        ImmutableArray<RealServer> servers = [TestServers.Server(0, 1, maxConnections: 1), TestServers.Server(1, 1)];
+        ImmutableArray<RealServerSnapshot> servers = [TestServers.Server(0, 1, maxConnections: 1), TestServers.Server(1, 1)];
         IScheduler rr = new RoundRobinScheduler(servers);
         PersistenceTable table = NewTable();
         PersistenceLease first = table.Acquire(ClientX, rr);

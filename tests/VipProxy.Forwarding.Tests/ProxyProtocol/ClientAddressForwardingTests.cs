@@ -3,18 +3,17 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using VipProxy.Config.Model;
-using VipProxy.Forwarding.ProxyProtocol;
-using VipProxy.Forwarding.Relay;
+using VipProxy.Core.ProxyProtocol;
 using VipProxy.Forwarding.Tests.Support;
 
 namespace VipProxy.Forwarding.Tests.ProxyProtocol;
 
-/// <summary>The forwarder shows real servers the client: a PROXY header first on the stream (every data path), or a
-/// transparent connect from the client's address.</summary>
+/// <summary>The forwarder shows real servers the client: a PROXY header first on the stream (every data path). The
+/// transparent connect from the client's address is in <see cref="TransparentForwardingTests"/>.</summary>
 public class ClientAddressForwardingTests
 {
     /// <summary>A real server that keeps every byte of each connection until the client's FIN, then closes.</summary>
-    private sealed class RecordingServer : IAsyncDisposable
+    internal sealed class RecordingServer : IAsyncDisposable
     {
         private readonly LoopbackServer _server;
 
@@ -44,7 +43,7 @@ public class ClientAddressForwardingTests
 
     /// <summary>Connects, sends <paramref name="payload"/> at once (racing the proxy's connect), half-closes and
     /// waits for the proxy to close; returns the client's own endpoint.</summary>
-    private static async Task<IPEndPoint> SendAndCloseAsync(IPEndPoint proxy, string payload, string? from = null)
+    internal static async Task<IPEndPoint> SendAndCloseAsync(IPEndPoint proxy, string payload, string? from = null)
     {
         using Socket client = await TestClient.ConnectAsync(proxy, from);
         var own = (IPEndPoint)client.LocalEndPoint!;
@@ -77,7 +76,7 @@ public class ClientAddressForwardingTests
             for (int i = 0; i < 3; i++)
             {
                 IPEndPoint client = await SendAndCloseAsync(runtime.Address(), $"hello {i}\n", from: "127.0.0.7");
-                await TestClient.EventuallyAsync(() => server.Streams.Count == i + 1);
+                await Eventually.TrueAsync(() => server.Streams.Count == i + 1, TestClient.Deadline);
                 byte[] expected = [.. Header(version, client, runtime.Address()), .. Encoding.ASCII.GetBytes($"hello {i}\n")];
                 Assert.Equal(expected, server.Streams.ToArray()[i].Bytes);
             }
@@ -93,7 +92,7 @@ public class ClientAddressForwardingTests
         await using (runtime)
         {
             await SendAndCloseAsync(runtime.Address(), "plain\n");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 1);
+            await Eventually.TrueAsync(() => server.Streams.Count == 1, TestClient.Deadline);
             Assert.Equal("plain\n", Encoding.ASCII.GetString(server.Streams.Single().Bytes));
         }
     }
@@ -113,108 +112,14 @@ public class ClientAddressForwardingTests
             };
             runtime.ApplyConfig(withProxy);
             IPEndPoint client = await SendAndCloseAsync(runtime.Address(), "x");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 1);
+            await Eventually.TrueAsync(() => server.Streams.Count == 1, TestClient.Deadline);
             Assert.Equal($"PROXY TCP4 127.0.0.1 127.0.0.1 {client.Port} {runtime.Address().Port}\r\nx",
                 Encoding.ASCII.GetString(server.Streams.Single().Bytes));
 
             runtime.ApplyConfig(withProxy with { RealServers = plain.RealServers });
             await SendAndCloseAsync(runtime.Address(), "y");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 2);
+            await Eventually.TrueAsync(() => server.Streams.Count == 2, TestClient.Deadline);
             Assert.Equal("y", Encoding.ASCII.GetString(server.Streams.ToArray()[1].Bytes));
-        }
-    }
-
-    [Fact]
-    public async Task Transparent_connects_to_the_real_server_from_the_clients_address()
-    {
-        await using var server = new RecordingServer();
-        var (runtime, _, _) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
-            [TestConfigs.Real(server.Endpoint)]) with { Transparent = true });
-        await using (runtime)
-        {
-            await SendAndCloseAsync(runtime.Address(), "from .9\n", from: "127.0.0.9");
-            await SendAndCloseAsync(runtime.Address(), "from .10\n", from: "127.0.0.10");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 2);
-            Assert.Equal(
-                ["127.0.0.10", "127.0.0.9"],
-                server.Streams.Select(s => s.Remote.Address.ToString()).Order(StringComparer.Ordinal));
-        }
-    }
-
-    [Fact]
-    public async Task Transparent_works_for_ipv6_clients_of_ipv6_real_servers()
-    {
-        using var listener = new TcpListener(IPAddress.IPv6Loopback, 0);
-        listener.Start();
-        var realServer = (IPEndPoint)listener.LocalEndpoint;
-        var (runtime, log, _) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
-            [TestConfigs.Real(realServer) with { SendProxy = ProxyProtocolVersion.V1 }], address: "::1") with { Transparent = true });
-        await using (runtime)
-        {
-            using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
-            await client.ConnectAsync(runtime.Address());
-            using Socket accepted = await listener.AcceptSocketAsync();
-            var own = (IPEndPoint)client.LocalEndPoint!;
-            Assert.Equal(IPAddress.IPv6Loopback, ((IPEndPoint)accepted.RemoteEndPoint!).Address);
-
-            // Transparent and PROXY together: the header still names the client and the virtual server.
-            string expected = $"PROXY TCP6 ::1 ::1 {own.Port} {runtime.Address().Port}\r\n";
-            var buffer = new byte[expected.Length];
-            int filled = 0;
-            while (filled < buffer.Length)
-            {
-                filled += await accepted.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
-            }
-
-            Assert.Equal(expected, Encoding.ASCII.GetString(buffer));
-            Assert.DoesNotContain(log.Lines, line => line.StartsWith("1011 ", StringComparison.Ordinal));
-        }
-    }
-
-    [Fact]
-    public async Task A_reload_turns_transparent_on_for_new_connections()
-    {
-        await using var server = new RecordingServer();
-        VirtualServer plain = TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin, [TestConfigs.Real(server.Endpoint)]);
-        var (runtime, _, _) = await TestRuntime.StartAsync(plain);
-        await using (runtime)
-        {
-            await SendAndCloseAsync(runtime.Address(), "before\n", from: "127.0.0.9");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 1);
-            Assert.Equal("127.0.0.1", server.Streams.Single().Remote.Address.ToString());
-
-            runtime.ApplyConfig(plain with { Endpoint = runtime.Endpoint, Transparent = true });
-            await SendAndCloseAsync(runtime.Address(), "after\n", from: "127.0.0.9");
-            await TestClient.EventuallyAsync(() => server.Streams.Count == 2);
-            Assert.Equal("127.0.0.9", server.Streams.ToArray()[1].Remote.Address.ToString());
-        }
-    }
-
-    [Fact]
-    public async Task Transparent_refuses_a_client_it_cannot_impersonate_and_says_why()
-    {
-        await using var server = new RecordingServer();
-        var (runtime, log, sink) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
-            [TestConfigs.Real(server.Endpoint)], address: "::1") with { Transparent = true });
-        await using (runtime)
-        {
-            // An IPv6 client cannot be the source of a connect to an IPv4 real server.
-            using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await client.ConnectAsync(runtime.Address());
-            }
-            catch (SocketException)
-            {
-                // The reset can beat the connect's completion on loopback; either way the client is refused.
-            }
-
-            await TestClient.EventuallyAsync(() => runtime.GetStatus().CountOf(CloseReason.TransparentBindFailed) == 1);
-            Assert.Contains(log.Lines, line => line.StartsWith("1011 ", StringComparison.Ordinal)
-                && line.Contains("different address families", StringComparison.Ordinal));
-            Assert.Empty(sink.Failures);
-            Assert.Equal(0, runtime.GetStatus().RealServers.Single().FailedConnects);
-            Assert.Empty(server.Streams);
         }
     }
 }

@@ -40,7 +40,7 @@ public class LoopRelayTests
 
             // Every connection is idle now: none holds a relay buffer or a pipe, and the loops' pools hold what
             // was used (no buffer or pipe per connection).
-            await TestClient.EventuallyAsync(() => runtime.ConnectionsHoldingBuffersAsync().GetAwaiter().GetResult() == 0);
+            await Eventually.TrueAsync(() => runtime.ConnectionsHoldingBuffersAsync().GetAwaiter().GetResult() == 0, TestClient.Deadline);
             Assert.Equal(0, await runtime.Loops.HeldBuffersAsync());
             Assert.Equal(0, await runtime.Loops.HeldPipesAsync());
             Assert.InRange(await runtime.Loops.CreatedPipesAsync(), 0, 2 * runtime.Loops.Count);
@@ -51,7 +51,7 @@ public class LoopRelayTests
                 client.Dispose();
             }
 
-            await TestClient.EventuallyAsync(() => log.Finished.Count == 4);
+            await Eventually.TrueAsync(() => log.Finished.Count == 4, TestClient.Deadline);
             Assert.All(log.Finished, finished => Assert.Equal(CloseReason.ClientClosed, finished.Reason));
         }
     }
@@ -85,10 +85,10 @@ public class LoopRelayTests
                 Assert.Equal($"again {round}", await TestClient.EchoAsync(client, $"again {round}"));
             }
 
-            await TestClient.EventuallyAsync(() => runtime.Loops.HeldPipesAsync().GetAwaiter().GetResult() == 0);
+            await Eventually.TrueAsync(() => runtime.Loops.HeldPipesAsync().GetAwaiter().GetResult() == 0, TestClient.Deadline);
             client.Shutdown(SocketShutdown.Send);
             Assert.Null(await TestClient.ReadLineAsync(client));
-            await TestClient.EventuallyAsync(() => log.Finished.Count == 1);
+            await Eventually.TrueAsync(() => log.Finished.Count == 1, TestClient.Deadline);
             Assert.Equal(CloseReason.ClientClosed, Assert.Single(log.Finished).Reason);
             Assert.Equal(bulk.Length + (10L * 8) + (10 * 9) + (5 * 8), log.Finished.Single().BytesFromClient);
         }
@@ -137,7 +137,7 @@ public class LoopRelayTests
         Assert.All(reasons, reason => Assert.InRange((int)reason, 0, CloseReasonSides.Count - 1));
         Assert.Equal(ConnectionSide.Proxy, CloseReason.OperatorClosed.SideOf());
         Assert.Equal(ConnectionSide.Proxy, CloseReason.ProxyError.SideOf());
-        Assert.Equal(reasons.Length, new VipProxy.Forwarding.Runtime.VirtualServerStatus(
+        Assert.Equal(reasons.Length, new VipProxy.Forwarding.Runtime.VirtualServerTrafficStatus(
             new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1), null, SchedulingAlgorithm.RoundRobin, false, 0, 0, null, false,
             [], null, [.. reasons.Select(reason => new VipProxy.Forwarding.Runtime.CloseReasonCount(reason, 1))]).CloseReasons.Sum(count => (int)count.Count));
     }

@@ -39,7 +39,7 @@ public class RelayTests
 
             Assert.Equal(SHA256.HashData([.. download, .. "trailer"u8.ToArray()]), SHA256.HashData(received));
             Assert.Equal(SHA256.HashData(upload), serverReceivedHash);
-            await TestClient.EventuallyAsync(() => !log.Finished.IsEmpty);
+            await Eventually.TrueAsync(() => !log.Finished.IsEmpty, TestClient.Deadline);
             FinishedConnection finished = Assert.Single(log.Finished);
             Assert.Equal(CloseReason.ClientClosed, finished.Reason);
             Assert.Equal(ConnectionSide.Client, finished.Side);
@@ -71,7 +71,7 @@ public class RelayTests
                 client.Shutdown(SocketShutdown.Send);
             }
 
-            await TestClient.EventuallyAsync(() => log.Finished.Count == 5);
+            await Eventually.TrueAsync(() => log.Finished.Count == 5, TestClient.Deadline);
             Assert.All(log.Finished, finished =>
             {
                 Assert.Equal(CloseReason.RealServerClosed, finished.Reason);
@@ -109,7 +109,7 @@ public class RelayTests
             TestClient.Reset(client);
 
             Assert.Equal(SocketError.ConnectionReset, await serverSaw.Task.WaitAsync(TestClient.Deadline));
-            await TestClient.EventuallyAsync(() => !log.Finished.IsEmpty);
+            await Eventually.TrueAsync(() => !log.Finished.IsEmpty, TestClient.Deadline);
             FinishedConnection finished = Assert.Single(log.Finished);
             Assert.Equal(CloseReason.ClientReset, finished.Reason);
             Assert.Equal(ConnectionSide.Client, finished.Side);
@@ -136,7 +136,7 @@ public class RelayTests
                 () => TestClient.DrainAsync(client, new CancellationTokenSource(TestClient.Deadline).Token));
             Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
 
-            await TestClient.EventuallyAsync(() => !log.Finished.IsEmpty);
+            await Eventually.TrueAsync(() => !log.Finished.IsEmpty, TestClient.Deadline);
             FinishedConnection finished = Assert.Single(log.Finished);
             Assert.Equal(CloseReason.RealServerReset, finished.Reason);
             Assert.Equal(ConnectionSide.RealServer, finished.Side);
@@ -169,7 +169,7 @@ public class RelayTests
                 }
             }));
 
-            await TestClient.EventuallyAsync(() => log.Finished.Count == count);
+            await Eventually.TrueAsync(() => log.Finished.Count == count, TestClient.Deadline);
             Assert.Equal(count / 3, log.Finished.Count(f => f.Reason == CloseReason.ClientReset));
             Assert.Equal(count - count / 3, log.Finished.Count(f => f.Reason == CloseReason.ClientClosed));
             var status = runtime.GetStatus();

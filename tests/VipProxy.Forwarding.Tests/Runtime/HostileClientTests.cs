@@ -40,7 +40,7 @@ public class HostileClientTests(ITestOutputHelper output)
                     clients.Add(await TestClient.ConnectAsync(runtime.Address()));
                 }
 
-                await TestClient.EventuallyAsync(() => server.AcceptCount == silent, because: "every silent client is forwarded");
+                await Eventually.TrueAsync(() => server.AcceptCount == silent, TestClient.Deadline, "every silent client is forwarded");
                 Memory peak = Memory.Measure();
 
                 // A well-behaved client is served throughout, talking every 100 ms (a twentieth of the timeout).
@@ -121,7 +121,7 @@ public class HostileClientTests(ITestOutputHelper output)
                 stalled.Add(client);
             }
 
-            await TestClient.EventuallyAsync(() => Volatile.Read(ref pushers) == readers);
+            await Eventually.TrueAsync(() => Volatile.Read(ref pushers) == readers, TestClient.Deadline);
 
             // Wait until backpressure stalls every pusher (the sent count stops moving).
             long last = -1;
@@ -143,7 +143,7 @@ public class HostileClientTests(ITestOutputHelper output)
 
             // The stalled clients vanish without reading (close with unread data: RST): the proxy lets go of them.
             stalled.ForEach(socket => socket.Dispose());
-            await TestClient.EventuallyAsync(() => runtime.GetStatus().OpenConnections == 0 && runtime.Connections().Count == 0);
+            await Eventually.TrueAsync(() => runtime.GetStatus().OpenConnections == 0 && runtime.Connections().Count == 0, TestClient.Deadline);
             Memory after = Memory.Measure();
             output.WriteLine($"{relay}: server pushed {Volatile.Read(ref serverSent) / MiB} MiB of {readers * total / MiB} MiB; proxy buffered {buffered} bytes");
             Report($"{readers} non-readers ({relay})", before, peak, after);
@@ -198,7 +198,7 @@ public class HostileClientTests(ITestOutputHelper output)
                 }));
                 TimeSpan floodTime = watch.Elapsed;
                 TimeSpan slowest = Stopwatch.GetElapsedTime(0, slowestTicks);
-                await TestClient.EventuallyAsync(() => runtime.GetStatus().CountOf(CloseReason.VirtualServerFull) == flood);
+                await Eventually.TrueAsync(() => runtime.GetStatus().CountOf(CloseReason.VirtualServerFull) == flood, TestClient.Deadline);
                 Memory peak = Memory.Measure();
 
                 // The established clients were not disturbed; once they leave, new clients are served again.
@@ -209,13 +209,13 @@ public class HostileClientTests(ITestOutputHelper output)
 
                 held.ForEach(socket => socket.Dispose());
                 held.Clear();
-                await TestClient.EventuallyAsync(() => runtime.GetStatus().OpenConnections == 0);
+                await Eventually.TrueAsync(() => runtime.GetStatus().OpenConnections == 0, TestClient.Deadline);
                 for (int i = 0; i < maxconn; i++)
                 {
                     Assert.Equal("A", await TestClient.WhoAnswersAsync(runtime.Address()));
                 }
 
-                await TestClient.EventuallyAsync(() => runtime.Connections().Count == 0);
+                await Eventually.TrueAsync(() => runtime.Connections().Count == 0, TestClient.Deadline);
                 Memory after = Memory.Measure();
                 output.WriteLine($"flood of {flood} beyond maxconn {maxconn}: {floodTime.TotalMilliseconds:F0} ms in all, slowest refusal {slowest.TotalMilliseconds:F1} ms");
                 Report("connect flood", before, peak, after);
@@ -278,9 +278,9 @@ public class HostileClientTests(ITestOutputHelper output)
 
             await floodTask;
             TimeSpan floodTime = watch.Elapsed;
-            await TestClient.EventuallyAsync(() => runtime.GetStatus().OpenConnections == 1);
+            await Eventually.TrueAsync(() => runtime.GetStatus().OpenConnections == 1, TestClient.Deadline);
             Memory peak = Memory.Measure();
-            VirtualServerStatus status = runtime.GetStatus();
+            VirtualServerTrafficStatus status = runtime.GetStatus();
 
             // At most the rate's 50 attempts were admitted (each also within the 5 concurrent); all others refused.
             Assert.InRange(served, 1, 50);
@@ -350,7 +350,7 @@ public class HostileClientTests(ITestOutputHelper output)
                     }
                 }
 
-                await TestClient.EventuallyAsync(() => server.AcceptCount == count);
+                await Eventually.TrueAsync(() => server.AcceptCount == count, TestClient.Deadline);
                 if (kind == HalfOpen.ServerStopsReading)
                 {
                     // Every client sends until the path is full (a send that does not complete within 500 ms).
@@ -360,17 +360,16 @@ public class HostileClientTests(ITestOutputHelper output)
                 {
                     // The half-close reached the proxy: LVS's "inactive" connections (or already timed out, on a box
                     // slow enough to take the idle timeout to connect them all).
-                    await TestClient.EventuallyAsync(() =>
-                        runtime.GetStatus().Find(server.Endpoint)!.InactiveConnections + runtime.GetStatus().CountOf(CloseReason.IdleTimeout) == count);
+                    await Eventually.TrueAsync(() =>
+                        runtime.GetStatus().Find(server.Endpoint)!.InactiveConnections + runtime.GetStatus().CountOf(CloseReason.IdleTimeout) == count, TestClient.Deadline);
                 }
 
                 Memory peak = Memory.Measure();
                 long buffered = runtime.Connections().Sum(connection => connection.BufferedBytes);
 
                 // Idle deadline 2 s (swept every 0.5 s); allow 20 s.
-                await TestClient.EventuallyAsync(() => runtime.GetStatus().CountOf(CloseReason.IdleTimeout) == count,
-                    because: "every half-open connection times out");
-                VirtualServerStatus status = runtime.GetStatus();
+                await Eventually.TrueAsync(() => runtime.GetStatus().CountOf(CloseReason.IdleTimeout) == count, TestClient.Deadline, "every half-open connection times out");
+                VirtualServerTrafficStatus status = runtime.GetStatus();
                 Assert.Equal(0, status.OpenConnections);
                 Assert.Equal(0, status.Find(server.Endpoint)!.ActiveConnections);
                 Assert.Equal(0, status.Find(server.Endpoint)!.InactiveConnections);

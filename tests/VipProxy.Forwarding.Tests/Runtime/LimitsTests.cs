@@ -22,13 +22,13 @@ public class LimitsTests
             Assert.Equal("A", await TestClient.ReadLineAsync(second));
 
             Assert.Null(await RedispatchTests.WhoAnswersOrNullAsync(runtime));
-            await TestClient.EventuallyAsync(() => runtime.GetStatus().CountOf(CloseReason.VirtualServerFull) == 1);
+            await Eventually.TrueAsync(() => runtime.GetStatus().CountOf(CloseReason.VirtualServerFull) == 1, TestClient.Deadline);
             Assert.Equal(2, runtime.GetStatus().OpenConnections);
 
             // Room again once a connection ends.
             first.Shutdown(SocketShutdown.Send);
             Assert.Null(await TestClient.ReadLineAsync(first));
-            await TestClient.EventuallyAsync(() => runtime.GetStatus().OpenConnections == 1);
+            await Eventually.TrueAsync(() => runtime.GetStatus().OpenConnections == 1, TestClient.Deadline);
             Assert.Equal("A", await TestClient.WhoAnswersAsync(runtime.Address()));
             Assert.Equal("still up", await TestClient.EchoAsync(second, "still up"));
         }
@@ -58,7 +58,7 @@ public class LimitsTests
                 Assert.Equal(2, names.Count(n => n == "B"));
 
                 Assert.Null(await RedispatchTests.WhoAnswersOrNullAsync(runtime));
-                await TestClient.EventuallyAsync(() => runtime.GetStatus().CountOf(CloseReason.RealServerFull) == 1);
+                await Eventually.TrueAsync(() => runtime.GetStatus().CountOf(CloseReason.RealServerFull) == 1, TestClient.Deadline);
                 var status = runtime.GetStatus();
                 Assert.Equal(1, status.Find(a.Endpoint)!.ActiveConnections);
                 Assert.Equal(2, status.Find(b.Endpoint)!.ActiveConnections);

@@ -32,7 +32,7 @@ public class RedispatchTests
             Assert.Equal(sink.Failures.Count, status.Find(dead)!.FailedConnects);
             Assert.Equal(0, status.Find(dead)!.ActiveConnections);
             Assert.Equal(0, status.CountOf(CloseReason.ConnectFailed));
-            await TestClient.EventuallyAsync(() => log.Finished.Count == 6);
+            await Eventually.TrueAsync(() => log.Finished.Count == 6, TestClient.Deadline);
             Assert.All(log.Finished, f => Assert.Equal(live.Endpoint.ToString(), f.RealServer));
         }
     }
@@ -45,7 +45,7 @@ public class RedispatchTests
         await using (runtime)
         {
             Assert.Null(await WhoAnswersOrNullAsync(runtime));
-            await TestClient.EventuallyAsync(() => !log.Finished.IsEmpty);
+            await Eventually.TrueAsync(() => !log.Finished.IsEmpty, TestClient.Deadline);
             Assert.Equal(CloseReason.ConnectFailed, Assert.Single(log.Finished).Reason);
             Assert.Equal(2, sink.Failures.Count); // each server tried once
         }
@@ -79,7 +79,7 @@ public class RedispatchTests
         {
             runtime.SetRealServerUp(real.Endpoint, false);
             Assert.Null(await WhoAnswersOrNullAsync(runtime));
-            await TestClient.EventuallyAsync(() => !log.Finished.IsEmpty);
+            await Eventually.TrueAsync(() => !log.Finished.IsEmpty, TestClient.Deadline);
             FinishedConnection finished = Assert.Single(log.Finished);
             Assert.Equal(CloseReason.NoRealServer, finished.Reason);
             Assert.Equal(ConnectionSide.Proxy, finished.Side);
@@ -145,12 +145,12 @@ public class KillUnderLoadTests
             }));
 
             // Kill B a third of the way in: it stops listening and its established connections are reset.
-            await TestClient.EventuallyAsync(() => Volatile.Read(ref next) >= clients / 3);
+            await Eventually.TrueAsync(() => Volatile.Read(ref next) >= clients / 3, TestClient.Deadline);
             b.StopListening();
             await load.WaitAsync(TimeSpan.FromSeconds(90));
 
             // No client was refused for want of a real server: every failed connect to B was redispatched.
-            await TestClient.EventuallyAsync(() => log.Finished.Count == clients);
+            await Eventually.TrueAsync(() => log.Finished.Count == clients, TestClient.Deadline);
             CloseReason[] refusals = [CloseReason.ConnectFailed, CloseReason.ConnectTimeout, CloseReason.NoRealServer,
                 CloseReason.RealServerFull, CloseReason.VirtualServerFull];
             Assert.DoesNotContain(log.Finished, f => refusals.Contains(f.Reason));

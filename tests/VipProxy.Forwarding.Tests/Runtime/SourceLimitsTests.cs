@@ -32,7 +32,7 @@ public class SourceLimitsTests
                 }
 
                 Assert.Null(await AnswerOrNullAsync(runtime.Address(), Noisy));
-                await TestClient.EventuallyAsync(() => runtime.GetStatus().SourceLimitRefused == 1);
+                await Eventually.TrueAsync(() => runtime.GetStatus().SourceLimitRefused == 1, TestClient.Deadline);
                 Assert.Contains(log.Finished, finished => finished.Reason == CloseReason.SourceLimit && finished.Side == ConnectionSide.Proxy);
 
                 // The other source is served up to its own limit.
@@ -42,7 +42,7 @@ public class SourceLimitsTests
                     Assert.Equal("A", await TestClient.ReadLineAsync(held[^1]));
                 }
 
-                VirtualServerStatus status = runtime.GetStatus();
+                VirtualServerTrafficStatus status = runtime.GetStatus();
                 Assert.Equal(1, status.SourceLimitRefused);
                 Assert.Equal(0, status.SourceRateRefused);
                 Assert.Equal(4, status.OpenConnections);
@@ -54,7 +54,7 @@ public class SourceLimitsTests
                 Assert.Equal("still", await TestClient.EchoAsync(held[0], "still"));
                 held[0].Shutdown(SocketShutdown.Send);
                 Assert.Null(await TestClient.ReadLineAsync(held[0]));
-                await TestClient.EventuallyAsync(() => runtime.GetStatus().OpenConnections == 3);
+                await Eventually.TrueAsync(() => runtime.GetStatus().OpenConnections == 3, TestClient.Deadline);
                 Assert.Equal("A", await AnswerOrNullAsync(runtime.Address(), Noisy));
             }
             finally
@@ -62,7 +62,7 @@ public class SourceLimitsTests
                 held.ForEach(socket => socket.Dispose());
             }
 
-            await TestClient.EventuallyAsync(() => runtime.GetStatus().TrackedSources == 0, because: "entries go with their last connection");
+            await Eventually.TrueAsync(() => runtime.GetStatus().TrackedSources == 0, TestClient.Deadline, "entries go with their last connection");
         }
     }
 
@@ -90,9 +90,9 @@ public class SourceLimitsTests
                 Assert.Equal("A", await AnswerOrNullAsync(runtime.Address(), Quiet));
             }
 
-            await TestClient.EventuallyAsync(() => runtime.GetStatus().SourceRateRefused == 3);
-            await TestClient.EventuallyAsync(() => runtime.GetStatus().OpenConnections == 0);
-            VirtualServerStatus status = runtime.GetStatus();
+            await Eventually.TrueAsync(() => runtime.GetStatus().SourceRateRefused == 3, TestClient.Deadline);
+            await Eventually.TrueAsync(() => runtime.GetStatus().OpenConnections == 0, TestClient.Deadline);
+            VirtualServerTrafficStatus status = runtime.GetStatus();
             Assert.Equal(0, status.SourceLimitRefused);
             Assert.Equal(0, status.CountOf(CloseReason.VirtualServerFull));
             Assert.Equal(6, status.Find(a.Endpoint)!.TotalConnections);
@@ -100,7 +100,7 @@ public class SourceLimitsTests
 
             // The quiet source has one more before its own limit.
             Assert.Null(await AnswerOrNullAsync(runtime.Address(), Quiet));
-            await TestClient.EventuallyAsync(() => runtime.GetStatus().SourceRateRefused == 4);
+            await Eventually.TrueAsync(() => runtime.GetStatus().SourceRateRefused == 4, TestClient.Deadline);
         }
     }
 
@@ -142,8 +142,8 @@ public class SourceLimitsTests
                 runtime.ApplyConfig(config with { MaxConnectionsPerSource = null, ConnectionRatePerSource = null });
                 Assert.Equal("A", await AnswerOrNullAsync(runtime.Address(), Noisy));
 
-                await TestClient.EventuallyAsync(() => runtime.GetStatus().SourceLimitRefused == 3);
-                await TestClient.EventuallyAsync(() => runtime.GetStatus().Find(a.Endpoint)!.ActiveConnections == 2);
+                await Eventually.TrueAsync(() => runtime.GetStatus().SourceLimitRefused == 3, TestClient.Deadline);
+                await Eventually.TrueAsync(() => runtime.GetStatus().Find(a.Endpoint)!.ActiveConnections == 2, TestClient.Deadline);
             }
             finally
             {

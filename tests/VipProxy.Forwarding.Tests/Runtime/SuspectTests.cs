@@ -31,7 +31,7 @@ public class SuspectTests
 
             // One failure in all: every client after it went straight to the live server.
             Assert.Single(sink.Failures);
-            RealServerStatus suspect = runtime.GetStatus().Find(dead)!;
+            RealServerTrafficStatus suspect = runtime.GetStatus().Find(dead)!;
             Assert.True(suspect.Suspect);
             Assert.True(suspect.HeldDown);
             Assert.True(suspect.Up);
@@ -59,7 +59,7 @@ public class SuspectTests
             Assert.Equal(2, sink.Failures.Count);
             Assert.True(runtime.GetStatus().Find(dead)!.HeldDown);
             Assert.Equal(2, log.Lines.Count(line => line.StartsWith("1010 ", StringComparison.Ordinal)));
-            await TestClient.EventuallyAsync(() => log.Finished.Count == 22);
+            await Eventually.TrueAsync(() => log.Finished.Count == 22, TestClient.Deadline);
             Assert.All(log.Finished, finished => Assert.Equal(live.Endpoint.ToString(), finished.RealServer));
         }
     }
@@ -82,7 +82,7 @@ public class SuspectTests
             // The server came back and the checker says so: it is scheduled again without waiting for the hold-down.
             await using var back = LoopbackServer.IdEcho("back", port: dead.Port);
             Assert.True(runtime.SetRealServerUp(dead, true));
-            RealServerStatus status = runtime.GetStatus().Find(dead)!;
+            RealServerTrafficStatus status = runtime.GetStatus().Find(dead)!;
             Assert.False(status.Suspect);
             Assert.Equal(1, status.EffectiveWeight);
             string?[] answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => TestClient.WhoAnswersAsync(runtime.Address())));
@@ -101,9 +101,9 @@ public class SuspectTests
         await using (runtime)
         {
             Assert.Null(await RedispatchTests.WhoAnswersOrNullAsync(runtime));
-            await TestClient.EventuallyAsync(() => !log.Finished.IsEmpty);
+            await Eventually.TrueAsync(() => !log.Finished.IsEmpty, TestClient.Deadline);
             Assert.Equal(CloseReason.ConnectFailed, Assert.Single(log.Finished).Reason);
-            RealServerStatus status = runtime.GetStatus().Find(only)!;
+            RealServerTrafficStatus status = runtime.GetStatus().Find(only)!;
             Assert.True(status.Suspect);
             Assert.False(status.HeldDown); // nobody else to send clients to
 

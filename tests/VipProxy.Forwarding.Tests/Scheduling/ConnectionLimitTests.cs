@@ -8,7 +8,7 @@ public class ConnectionLimitTests
     [Fact]
     public void Reservations_never_exceed_the_limit_under_concurrency()
     {
-        RealServer server = TestServers.Server(0, 1, maxConnections: 100);
+        RealServerSnapshot server = TestServers.Server(0, 1, maxConnections: 100);
         int granted = 0;
         Parallel.For(0, 10_000, _ =>
         {
@@ -34,7 +34,7 @@ public class ConnectionLimitTests
         int placed = 0, refused = 0;
         Parallel.For(0, 200, _ =>
         {
-            var tried = new List<RealServer>();
+            var tried = new List<RealServerSnapshot>();
             while (scheduler.Pick(IPAddress.Loopback, [.. tried]) is { } server)
             {
                 if (server.TryReserveConnection())
@@ -56,7 +56,7 @@ public class ConnectionLimitTests
     [Fact]
     public void No_limit_always_reserves()
     {
-        RealServer server = TestServers.Server(0, 1);
+        RealServerSnapshot server = TestServers.Server(0, 1);
         for (int i = 0; i < 1000; i++)
         {
             Assert.True(server.TryReserveConnection());

@@ -1,6 +1,6 @@
-using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Collections.Immutable;
 using System.Net;
+using VipProxy.Config.Model;
 using VipProxy.Forwarding.Scheduling;
 
 namespace VipProxy.Forwarding.Tests.Scheduling;
@@ -65,7 +65,7 @@ public class HashSchedulerTests
     [MemberData(nameof(HashAlgorithms))]
     public void Unusable_server_falls_back_deterministically_and_only_for_its_clients(SchedulingAlgorithm algorithm)
     {
-        ImmutableArray<RealServer> servers = [TestServers.Server(0, 1), TestServers.Server(1, 1, maxConnections: 1), TestServers.Server(2, 1)];
+        ImmutableArray<RealServerSnapshot> servers = [TestServers.Server(0, 1), TestServers.Server(1, 1, maxConnections: 1), TestServers.Server(2, 1)];
         IScheduler scheduler = SchedulerFactory.Create(algorithm, servers);
         var before = Enumerable.Range(0, 300).Select(c => scheduler.Pick(TestServers.Client(c))!.Name).ToArray();
 

@@ -1,5 +1,5 @@
-using SchedulingAlgorithm = VipProxy.Config.Model.SchedulingAlgorithm;
 using System.Net;
+using VipProxy.Config.Model;
 using VipProxy.Forwarding.Scheduling;
 
 namespace VipProxy.Forwarding.Tests.Scheduling;

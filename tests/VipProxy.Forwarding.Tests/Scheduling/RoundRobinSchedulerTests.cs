@@ -22,7 +22,7 @@ public class RoundRobinSchedulerTests
     [Fact]
     public void Skips_excluded_and_overloaded_servers()
     {
-        ImmutableArray<RealServer> servers = [TestServers.Server(0, 1), TestServers.Server(1, 1, maxConnections: 1), TestServers.Server(2, 1)];
+        ImmutableArray<RealServerSnapshot> servers = [TestServers.Server(0, 1), TestServers.Server(1, 1, maxConnections: 1), TestServers.Server(2, 1)];
         var scheduler = new RoundRobinScheduler(servers);
         TestServers.Open(servers[1], active: 1);
 

@@ -1,6 +1,5 @@
-using VipProxy.Config.Model;
-using RealServer = VipProxy.Forwarding.Scheduling.RealServer;
 using System.Net;
+using VipProxy.Config.Model;
 using VipProxy.Forwarding.Scheduling;
 
 namespace VipProxy.Forwarding.Tests.Scheduling;
@@ -51,12 +50,12 @@ public class SchedulerFactoryTests
     {
         var server = TestServers.Server(0, 3);
         server.Counters.ConnectionOpened();
-        RealServer drained = server.WithWeight(0);
+        RealServerSnapshot drained = server.WithWeight(0);
         Assert.Same(server.Counters, drained.Counters);
         Assert.Equal(server.Name, drained.Name);
         Assert.False(drained.AcceptsNewConnections);
         Assert.Same(server, server.WithWeight(3));
-        Assert.Equal("10.0.0.1:3306", new RealServer(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 3306), 1).Name);
+        Assert.Equal("10.0.0.1:3306", new RealServerSnapshot(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 3306), 1).Name);
     }
 
     [Fact]
@@ -84,7 +83,7 @@ public class SchedulerFactoryTests
         var servers = TestServers.WithWeights(3, 1, 2);
         IScheduler scheduler = SchedulerFactory.Create(algorithm, servers);
         IPAddress[] clients = [.. Enumerable.Range(0, 64).Select(TestServers.Client), IPAddress.Parse("2001:db8::1")];
-        RealServer[] excluded = [servers[0]];
+        RealServerSnapshot[] excluded = [servers[0]];
         for (int i = 0; i < 200; i++)
         {
             Pick(i); // warm up (tiered JIT)

@@ -7,10 +7,10 @@ namespace VipProxy.Forwarding.Tests.Scheduling;
 /// <summary>Builds snapshots for tests: server i is named by letter ("A", "B", …) at 10.0.0.(i+1):3306.</summary>
 internal static class TestServers
 {
-    public static ImmutableArray<RealServer> WithWeights(params int[] weights) =>
+    public static ImmutableArray<RealServerSnapshot> WithWeights(params int[] weights) =>
         [.. weights.Select((weight, i) => Server(i, weight))];
 
-    public static RealServer Server(int index, int weight, long maxConnections = 0) =>
+    public static RealServerSnapshot Server(int index, int weight, long maxConnections = 0) =>
         new(Name(index), new IPEndPoint(IPAddress.Parse($"10.0.0.{index + 1}"), 3306), weight, maxConnections);
 
     public static string Name(int index) => ((char)('A' + index)).ToString();
@@ -27,7 +27,7 @@ internal static class TestServers
         var tally = scheduler.Servers.ToDictionary(s => s.Name, _ => 0);
         for (int i = 0; i < count; i++)
         {
-            RealServer? picked = scheduler.Pick(client?.Invoke(i) ?? IPAddress.Loopback);
+            RealServerSnapshot? picked = scheduler.Pick(client?.Invoke(i) ?? IPAddress.Loopback);
             Assert.NotNull(picked);
             tally[picked.Name]++;
         }
@@ -35,7 +35,7 @@ internal static class TestServers
         return tally;
     }
 
-    public static void Open(RealServer server, int active, int inactive = 0)
+    public static void Open(RealServerSnapshot server, int active, int inactive = 0)
     {
         for (int i = 0; i < active + inactive; i++)
         {

@@ -5,7 +5,7 @@ using System.Text;
 
 namespace VipProxy.Forwarding.Tests.Support;
 
-/// <summary>A real server on a loopback address: runs <paramref name="behaviour"/> for each accepted socket.</summary>
+/// <summary>A real server on a loopback address: runs its behaviour for each accepted socket.</summary>
 internal sealed class LoopbackServer : IAsyncDisposable
 {
     private readonly Socket _listener;

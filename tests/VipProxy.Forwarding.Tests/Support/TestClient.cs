@@ -83,19 +83,4 @@ internal static class TestClient
         socket.LingerState = new LingerOption(true, 0);
         socket.Dispose();
     }
-
-    /// <summary>Waits until <paramref name="condition"/> holds, polling; fails after <paramref name="timeout"/>.</summary>
-    public static async Task EventuallyAsync(Func<bool> condition, TimeSpan? timeout = null, string? because = null)
-    {
-        DateTime deadline = DateTime.UtcNow + (timeout ?? Deadline);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("Condition not met in time" + (because is null ? "." : ": " + because));
-            }
-
-            await Task.Delay(20);
-        }
-    }
 }

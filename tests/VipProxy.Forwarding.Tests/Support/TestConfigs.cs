@@ -1,18 +1,17 @@
 using System.Net;
 using VipProxy.Config.Model;
-using ConfigRealServer = VipProxy.Config.Model.RealServer;
 
 namespace VipProxy.Forwarding.Tests.Support;
 
 /// <summary>Builds configuration records for forwarding tests.</summary>
 internal static class TestConfigs
 {
-    public static ConfigRealServer Real(IPEndPoint endpoint, int weight = 1, int? maxConnections = null, bool inhibitOnFailure = false) =>
+    public static RealServer Real(IPEndPoint endpoint, int weight = 1, int? maxConnections = null, bool inhibitOnFailure = false) =>
         new(endpoint, weight, inhibitOnFailure, null, null, maxConnections, ValueList<HealthCheck>.Empty);
 
     public static VirtualServer Virtual(
         SchedulingAlgorithm algorithm,
-        IEnumerable<ConfigRealServer> realServers,
+        IEnumerable<RealServer> realServers,
         string address = "127.0.0.1",
         TimeSpan? persistenceTimeout = null,
         int? maxConnections = null,

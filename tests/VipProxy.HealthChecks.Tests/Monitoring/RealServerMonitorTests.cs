@@ -13,6 +13,7 @@ namespace VipProxy.HealthChecks.Tests.Monitoring;
 /// <summary>The monitor's schedule and transitions on a fake clock, with probes the test controls. Measured fake
 /// times are upper bounds by at most a step or two, as the loops run on real threads between steps.</summary>
 [Collection(TimingCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class RealServerMonitorTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new();
@@ -49,7 +50,7 @@ public sealed class RealServerMonitorTests : IDisposable
         // A failure at delay_loop (10 s), then retry 2 more at delay_before_retry (1 s) each.
         Assert.InRange(toDown, TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(13));
         Assert.Equal(4, probe.Calls);
-        RealServerStatus down = monitor.Status;
+        RealServerHealthStatus down = monitor.Status;
         Assert.Equal("scripted down", down.Reason);
         Assert.Equal(3, down.Checkers[0].ConsecutiveFailures);
         Assert.Equal(0, down.Checkers[0].Health);

@@ -14,6 +14,7 @@ using Xunit.Abstractions;
 namespace VipProxy.HealthChecks.Tests.Monitoring;
 
 [Collection(TimingCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class VirtualServerMonitorTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _dir = new();

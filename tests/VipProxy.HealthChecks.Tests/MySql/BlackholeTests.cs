@@ -8,7 +8,6 @@ using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Probes.MySql;
 using VipProxy.HealthChecks.Scripts;
 using VipProxy.HealthChecks.Tests.Support;
-using VipProxy.Lab;
 using VipProxy.TestServers;
 
 namespace VipProxy.HealthChecks.Tests.MySql;

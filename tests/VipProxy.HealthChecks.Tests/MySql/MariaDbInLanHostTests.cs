@@ -1,11 +1,11 @@
 using VipProxy.Lab;
-using VipProxy.TestServers;
 using Xunit.Abstractions;
 
 namespace VipProxy.HealthChecks.Tests.MySql;
 
 /// <summary>The test server also runs inside a test LAN host (for the scenario tests), on the host's address.</summary>
 [Collection(Support.MariaDbCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class MariaDbInLanHostTests(ITestOutputHelper output)
 {
     [Fact]

@@ -5,13 +5,13 @@ using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Probes.MySql;
 using VipProxy.HealthChecks.Tests.Support;
 using VipProxy.Lab;
-using VipProxy.TestServers;
 using Xunit.Abstractions;
 
 namespace VipProxy.HealthChecks.Tests.MySql;
 
 /// <summary>MYSQL_CHECK against a real MariaDB 10.11 started by the test.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class MariaDbProbeTests(MariaDbFixture fixture, ITestOutputHelper output)
 {
     private const int Probes = 500;

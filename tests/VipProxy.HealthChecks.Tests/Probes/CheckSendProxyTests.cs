@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using VipProxy.Config.Model;
-using VipProxy.Forwarding.ProxyProtocol;
+using VipProxy.Core.ProxyProtocol;
 using VipProxy.HealthChecks.Monitoring;
 using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Probes.Http;

@@ -4,7 +4,6 @@ using VipProxy.Config.Model;
 using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Probes.Http;
 using VipProxy.HealthChecks.Tests.Support;
-using VipProxy.Lab;
 using VipProxy.TestServers;
 
 namespace VipProxy.HealthChecks.Tests.Probes;

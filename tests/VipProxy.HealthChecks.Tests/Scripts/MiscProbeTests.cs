@@ -6,6 +6,7 @@ using VipProxy.HealthChecks.Tests.Support;
 
 namespace VipProxy.HealthChecks.Tests.Scripts;
 
+[Trait("Category", "Root")]
 public sealed class MiscProbeTests : IDisposable
 {
     private readonly TempDirectory _dir = new();

@@ -1,5 +1,4 @@
 using VipProxy.Lab;
-using VipProxy.TestServers;
 
 namespace VipProxy.HealthChecks.Tests.Support;
 

@@ -264,16 +264,7 @@ internal sealed class HotStandbyLan : IAsyncDisposable
     public static async Task<TimeSpan> EventuallyAsync(VipProxyDaemon node, Func<NodeStatus, bool> condition, string what, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
-        while (!condition(await StatusAsync(node)))
-        {
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"timed out after {timeout} waiting for {what}; last status: {(await StatusAsync(node)).Json}");
-            }
-
-            await Task.Delay(50);
-        }
-
+        await Eventually.ValueAsync(() => StatusAsync(node), condition, timeout, what, TimeSpan.FromMilliseconds(50), status => status.Json);
         return clock.Elapsed;
     }
 
@@ -327,9 +318,9 @@ internal sealed class HotStandbyLan : IAsyncDisposable
     }
 
     /// <summary>
-    /// <paramref name="workers"/> client threads, each running new sessions back to back (paced) until
-    /// <paramref name="stop"/> or <paramref name="limit"/>; a worker takes <paramref name="gate"/> around each
-    /// session so that the test can make an event land between sessions.
+    /// <paramref name="workers"/> client threads, each running new sessions back to back (paced) until the returned
+    /// load's <see cref="QueryLoad.Stop"/> is cancelled or <paramref name="limit"/> passes; a worker takes
+    /// <paramref name="gate"/> around each session so that the test can make an event land between sessions.
     /// </summary>
     public QueryLoad StartQueryLoad(int workers, Stopwatch clock, TimeSpan limit, SemaphoreSlim? gate = null)
     {

@@ -16,6 +16,7 @@ namespace VipProxy.Scenario.Tests.Daemon;
 /// the margin the issue gives.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class HotStandbyScenarios(ITestOutputHelper output)
 {
     private static readonly string Vip = Vrrp.Vip.ToString();

@@ -16,6 +16,7 @@ namespace VipProxy.Scenario.Tests.Daemon;
 /// socket the test reads, which is what systemd's notify socket is.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class SystemdNotifyScenario(ITestOutputHelper output)
 {
     [Fact]

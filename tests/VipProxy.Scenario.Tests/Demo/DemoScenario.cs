@@ -11,6 +11,7 @@ namespace VipProxy.Scenario.Tests.Demo;
 /// shows the failover within its timers and the health check at work.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed partial class DemoScenario(ITestOutputHelper output)
 {
     private static readonly TimeSpan DemoLimit = TimeSpan.FromMinutes(3);

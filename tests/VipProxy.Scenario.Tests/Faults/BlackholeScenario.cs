@@ -16,6 +16,7 @@ namespace VipProxy.Scenario.Tests.Faults;
 /// never answers the login (a mysqld stuck on a lock or a full thread pool).
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class BlackholeScenario(ITestOutputHelper output)
 {
     private const int BlackholePort = 8067;

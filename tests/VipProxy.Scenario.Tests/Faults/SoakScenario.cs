@@ -31,6 +31,7 @@ namespace VipProxy.Scenario.Tests.Faults;
 /// </para>
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class SoakScenario(ITestOutputHelper output)
 {
     /// <summary>Seconds of faulted load; unset or 0: one round (CI).</summary>

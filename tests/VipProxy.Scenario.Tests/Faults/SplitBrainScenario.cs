@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using VipProxy.Lab;
 using VipProxy.Scenario.Tests.Daemon;
 using Xunit.Abstractions;
 using static VipProxy.Scenario.Tests.Daemon.HotStandbyLan;
@@ -16,6 +15,7 @@ namespace VipProxy.Scenario.Tests.Faults;
 /// higher_prio_send_advert), and the client must reach it at the first try.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class SplitBrainScenario(ITestOutputHelper output)
 {
     private static readonly TimeSpan AdvertInterval = TimeSpan.FromSeconds(1);
@@ -110,18 +110,9 @@ public sealed class SplitBrainScenario(ITestOutputHelper output)
     }
 
     /// <summary>The client's neighbour entry for the VIP once it names <paramref name="mac"/>.</summary>
-    private static async Task<string> WaitForNeighbourAsync(HotStandbyLan lan, string mac, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        string entry;
-        while (!(entry = await Vrrp.NeighbourEntryAsync(lan.Client)).Contains(mac, StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.True(clock.Elapsed < timeout, $"the client's entry for the VIP is still '{entry}' {timeout} after one master remained");
-            await Task.Delay(20);
-        }
-
-        return entry;
-    }
+    private static Task<string> WaitForNeighbourAsync(HotStandbyLan lan, string mac, TimeSpan timeout) =>
+        Eventually.ValueAsync(() => Vrrp.NeighbourEntryAsync(lan.Client), entry => entry.Contains(mac, StringComparison.OrdinalIgnoreCase),
+            timeout, $"the client's entry for the VIP to name {mac} after one master remained", describe: entry => $"'{entry}'");
 
     /// <summary>tcpdump -e: "TIME SRC-MAC > ff:ff:ff:ff:ff:ff, ethertype ARP …: Request who-has VIP tell VIP".</summary>
     private static bool IsGratuitousArpFrom(string line, string mac) =>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using VipProxy.Lab;
@@ -14,6 +13,7 @@ namespace VipProxy.Scenario.Tests.Forwarding;
 /// route back through the LB host, which delivers the replies to its own sockets by policy routing).
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class ClientAddressScenarios(ITestOutputHelper output)
 {
     private const int HttpV1Port = 8081, HttpV2Port = 8082, HttpPlainPort = 8080, MySqlPort = 3306;
@@ -53,7 +53,7 @@ public sealed class ClientAddressScenarios(ITestOutputHelper output)
             // With alpha every real server starts down until its first check passes. The HTTP checks pass against
             // proxy_protocol listeners only because they carry the header (check_send_proxy); the MySQL check passes
             // without one.
-            await EventuallyAsync(daemon, s => s.VirtualServers.SelectMany(v => v.RealServers).All(r => r.Up), "every check passes");
+            await Eventually.ValueAsync(() => daemon.StatusAsync(), s => s.VirtualServers.SelectMany(v => v.RealServers).All(r => r.Up), TimeSpan.FromSeconds(15), "every check passes", TimeSpan.FromMilliseconds(100));
             var mysqlCheck = (await daemon.StatusAsync()).VirtualServer(MySqlPort).RealServer(db);
             Assert.Contains($"logged in as '{MonitorUser}'", mysqlCheck.LastCheck, StringComparison.Ordinal);
 
@@ -100,7 +100,7 @@ public sealed class ClientAddressScenarios(ITestOutputHelper output)
         try
         {
             // Health checks come from the LB's own address and need nothing special.
-            await EventuallyAsync(daemon, s => s.VirtualServers.SelectMany(v => v.RealServers).All(r => r.Up), "every check passes");
+            await Eventually.ValueAsync(() => daemon.StatusAsync(), s => s.VirtualServers.SelectMany(v => v.RealServers).All(r => r.Up), TimeSpan.FromSeconds(15), "every check passes", TimeSpan.FromMilliseconds(100));
 
             // The LB does not route for anyone: the return path below works without ip_forward.
             Assert.Equal("net.ipv4.ip_forward = 0", (await lan.Lb.RunAsync("sysctl", "net.ipv4.ip_forward")).EnsureSuccess("sysctl").StandardOutput.Trim());
@@ -153,12 +153,8 @@ public sealed class ClientAddressScenarios(ITestOutputHelper output)
     private static async Task ExpectConnectTimeoutAsync(ForwardingLan lan, VipProxyDaemon daemon, int timeouts)
     {
         Assert.Equal(string.Empty, await CurlAsync(lan.Client, HttpPlainPort, mustSucceed: false));
-        var clock = Stopwatch.StartNew();
-        while (daemon.ConnectionLines().Count(l => l.Contains("ConnectTimeout by RealServer", StringComparison.Ordinal)) < timeouts)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"expected {timeouts} connections closed as ConnectTimeout");
-            await Task.Delay(50);
-        }
+        await Eventually.TrueAsync(() => daemon.ConnectionLines().Count(l => l.Contains("ConnectTimeout by RealServer", StringComparison.Ordinal)) >= timeouts,
+            TimeSpan.FromSeconds(10), $"{timeouts} connections closed as ConnectTimeout", TimeSpan.FromMilliseconds(50));
     }
 
     /// <summary>curl from the client host to VIP:PORT; the body, or "" when the request failed and that is allowed.</summary>
@@ -188,15 +184,5 @@ public sealed class ClientAddressScenarios(ITestOutputHelper output)
         // The processlist shows the session's host as "address:port": the address must be the user's.
         Assert.StartsWith(columns[0].Split('@')[1] + ":", columns[1], StringComparison.Ordinal);
         return columns[0];
-    }
-
-    private static async Task EventuallyAsync(VipProxyDaemon daemon, Func<DaemonStatus, bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition(await daemon.StatusAsync()))
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "timed out waiting for " + what);
-            await Task.Delay(100);
-        }
     }
 }

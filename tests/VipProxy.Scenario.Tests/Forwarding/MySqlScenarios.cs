@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using MySqlConnector;
 using VipProxy.Lab;
-using VipProxy.TestServers;
 using Xunit.Abstractions;
 using static VipProxy.Scenario.Tests.Forwarding.ForwardingConfig;
 
@@ -16,6 +15,7 @@ namespace VipProxy.Scenario.Tests.Forwarding;
 /// daemon runs the checks from the LB host.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class MySqlScenarios(ITestOutputHelper output)
 {
     private const int DataPort = 8066, ManagementPort = 9066;
@@ -75,8 +75,8 @@ public sealed class MySqlScenarios(ITestOutputHelper output)
             VirtualServer(ManagementPort, "rr", "delay_loop 1", RealServer(rs1, ManagementPort, check), RealServer(rs2, ManagementPort, check)));
 
         // Every real server passed a real login probe before the clients come.
-        await EventuallyAsync(daemon, s => s.VirtualServers.SelectMany(v => v.RealServers)
-            .All(r => r.Up && r.LastCheck?.Contains($"logged in as '{MonitorUser}'", StringComparison.Ordinal) == true), "four MYSQL_CHECKs passed");
+        await Eventually.ValueAsync(() => daemon.StatusAsync(), s => s.VirtualServers.SelectMany(v => v.RealServers)
+            .All(r => r.Up && r.LastCheck?.Contains($"logged in as '{MonitorUser}'", StringComparison.Ordinal) == true), TimeSpan.FromSeconds(15), "four MYSQL_CHECKs passed", TimeSpan.FromMilliseconds(100));
 
         var client = lan.ThreadIn(lan.Client);
         var seen = new Dictionary<int, List<int>>();
@@ -216,7 +216,7 @@ public sealed class MySqlScenarios(ITestOutputHelper output)
         // 3. A wrong password: the server is reported down with MariaDB's own error.
         daemon = await VipProxyDaemon.StartAsync(lan.Lb, files,
             VirtualServer(DataPort, "rr", "delay_loop 0.5", RealServer(rs1, DataPort, MySqlCheck("not-the-password", FastChecks))));
-        await EventuallyAsync(daemon, s => !s.VirtualServer(DataPort).RealServer(rs1).Up, "the wrong password reported down");
+        await Eventually.ValueAsync(() => daemon.StatusAsync(), s => !s.VirtualServer(DataPort).RealServer(rs1).Up, TimeSpan.FromSeconds(15), "the wrong password reported down", TimeSpan.FromMilliseconds(100));
         var refused = (await daemon.StatusFromCliAsync()).VirtualServer(DataPort).RealServer(rs1);
         output.WriteLine($"wrong password: up {refused.Up}, last_check '{refused.LastCheck}'");
         Assert.False(refused.Up);
@@ -230,15 +230,5 @@ public sealed class MySqlScenarios(ITestOutputHelper output)
         var rows = (await db.ExecuteSqlAsync("SHOW GLOBAL STATUS WHERE Variable_name IN ('Aborted_connects', 'Connections')"))
             .Split('\n').Select(r => r.Split('\t')).ToDictionary(r => r[0], r => long.Parse(r[1], CultureInfo.InvariantCulture));
         return (rows["Aborted_connects"], rows["Connections"]);
-    }
-
-    private static async Task EventuallyAsync(VipProxyDaemon daemon, Func<DaemonStatus, bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition(await daemon.StatusAsync()))
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "timed out waiting for " + what);
-            await Task.Delay(100);
-        }
     }
 }

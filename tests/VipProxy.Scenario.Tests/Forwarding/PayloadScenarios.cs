@@ -14,6 +14,7 @@ namespace VipProxy.Scenario.Tests.Forwarding;
 /// test process, made in the client and rs1 namespaces, so both ends can hash what they see.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class PayloadScenarios(ITestOutputHelper output)
 {
     private const int Duplex = 1, ClientFirst = 2, ServerFirst = 3, SlowClient = 4, SlowServer = 5;
@@ -175,21 +176,9 @@ public sealed class PayloadScenarios(ITestOutputHelper output)
         return (realServer.BytesIn, realServer.BytesOut);
     }
 
-    private static async Task<DaemonStatus> EventuallyIdleAsync(VipProxyDaemon daemon, IEnumerable<int> ports)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var status = await daemon.StatusFromCliAsync();
-            if (ports.All(p => status.VirtualServer(p).ActiveConnections == 0))
-            {
-                return status;
-            }
-
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "connections still open in the daemon 10 s after both ends closed");
-            await Task.Delay(200);
-        }
-    }
+    private static Task<DaemonStatus> EventuallyIdleAsync(VipProxyDaemon daemon, IEnumerable<int> ports) =>
+        Eventually.ValueAsync(() => daemon.StatusFromCliAsync(), status => ports.All(p => status.VirtualServer(p).ActiveConnections == 0),
+            TimeSpan.FromSeconds(10), "the daemon's connections to close after both ends closed", TimeSpan.FromMilliseconds(200));
 
     /// <summary>Connects client → VIP and accepts the proxied connection on the real server's listener.</summary>
     private static async Task<(Socket Client, Socket Server)> ConnectAsync(NamespaceThread client, Socket listener, int scenario, CancellationToken token)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Xunit.Abstractions;
 using static VipProxy.Scenario.Tests.Forwarding.ForwardingConfig;
@@ -12,6 +11,7 @@ namespace VipProxy.Scenario.Tests.Forwarding;
 /// <c>vipproxy run</c> reading keepalived.conf, across namespaces.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class SchedulingScenarios(ITestOutputHelper output)
 {
     private const int Rr = 8001, Wrr = 8002, Sh = 8003, Mh = 8004, Persistent = 8005;
@@ -148,15 +148,7 @@ public sealed class SchedulingScenarios(ITestOutputHelper output)
         Assert.True(gone >= TimeSpan.FromSeconds(1.5), $"entries went after {gone}, before persistence_timeout 2 s");
     }
 
-    private static async Task<TimeSpan> WaitForEntriesAsync(VipProxyDaemon daemon, int port, int entries, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while ((await daemon.StatusAsync()).VirtualServer(port).PersistenceEntries != entries)
-        {
-            Assert.True(clock.Elapsed < timeout, $"persistence entries did not reach {entries} within {timeout}");
-            await Task.Delay(100);
-        }
-
-        return clock.Elapsed;
-    }
+    private static Task<TimeSpan> WaitForEntriesAsync(VipProxyDaemon daemon, int port, int entries, TimeSpan timeout) =>
+        Eventually.TrueAsync(async () => (await daemon.StatusAsync()).VirtualServer(port).PersistenceEntries == entries, timeout,
+            $"persistence entries to reach {entries}", TimeSpan.FromMilliseconds(100));
 }

@@ -9,6 +9,7 @@ namespace VipProxy.Vrrp.Tests.Linux;
 
 /// <summary>The real adapters against the kernel, inside throw-away namespaces (needs root).</summary>
 [Collection(KernelCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class AdapterSmokeTests(ITestOutputHelper output)
 {
     private static readonly IPAddress Vip = IPAddress.Parse("198.18.0.100");

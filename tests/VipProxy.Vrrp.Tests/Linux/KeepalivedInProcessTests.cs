@@ -9,6 +9,7 @@ namespace VipProxy.Vrrp.Tests.Linux;
 /// the same with the daemon binary): VRRPv2 with PASS, both directions of a SIGTERM handover.
 /// </summary>
 [Collection(KernelCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class KeepalivedInProcessTests(ITestOutputHelper output)
 {
     private static string Config(LanHost host, int priority) => $$"""
@@ -43,13 +44,13 @@ public sealed class KeepalivedInProcessTests(ITestOutputHelper output)
             await using var service = new VrrpService(TestConfig.Parse(Config(lb2, 100)), new TestOutputLoggerFactory(output, "lb2"), TimeProvider.System, new LinuxVrrpAdapters(new FakeScriptRunner()));
             Assert.True(NetNs.Run(lb2.NamespaceName, () => service.StartAsync(default)).IsCompletedSuccessfully);
 
-            await TestConfig.Eventually(() => service.GetStatus()[0] is { State: "BACKUP", MasterAddress: "198.18.0.1" }, "keepalived seen as master", 15000);
+            await Eventually.TrueAsync(() => service.GetStatus()[0] is { State: "BACKUP", MasterAddress: "198.18.0.1" }, TimeSpan.FromSeconds(15), "keepalived seen as master", TestConfig.PollInterval);
             await Task.Delay(2000);
             Assert.Equal("BACKUP", service.GetStatus()[0].State);
             Assert.True(service.GetStatus()[0].AdvertsReceived >= 2);
 
             keepalived.Signal(UnixSignal.Term);
-            await TestConfig.Eventually(() => service.GetStatus()[0].State == "MASTER", "takeover", 3000);
+            await Eventually.TrueAsync(() => service.GetStatus()[0].State == "MASTER", TimeSpan.FromSeconds(3), "takeover", TestConfig.PollInterval);
         }
         finally
         {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using VipProxy.Lab;
 using VipProxy.Vrrp.Tests.Support;
 using Xunit.Abstractions;
@@ -11,6 +10,7 @@ namespace VipProxy.Vrrp.Tests.Linux;
 /// real adapters: the whole stack short of the daemon binary (the scenario tests run that).
 /// </summary>
 [Collection(KernelCollection.Name)]
+[Trait("Category", "Root")]
 public sealed class TwoNodeTests(ITestOutputHelper output)
 {
     private const string VipText = "198.18.0.100";
@@ -64,5 +64,5 @@ public sealed class TwoNodeTests(ITestOutputHelper output)
     }
 
     private static async Task WaitAsync(Func<bool> condition, string what) =>
-        await TestConfig.Eventually(condition, what, timeoutMs: 10000);
+        await Eventually.TrueAsync(condition, TimeSpan.FromSeconds(10), what, TestConfig.PollInterval);
 }

@@ -33,7 +33,7 @@ public sealed class VrrpServiceTests
             AdvertisementInterval = TimeSpan.FromSeconds(1),
             Addresses = [Vip],
             AuthType = password is null ? VrrpAuthType.None : VrrpAuthType.SimplePassword,
-            AuthData = password is null ? [] : [.. VrrpAuthentication.NormalizePassword(password)],
+            AuthData = password is null ? [] : [.. VrrpAuthenticationData.NormalizePassword(password)],
         };
         return VrrpCodec.EncodeIPv4DatagramToArray(packet, source, VrrpCodec.MulticastGroup, (byte)ttl);
     }
@@ -100,7 +100,7 @@ public sealed class VrrpServiceTests
             }
 
             long expected = second + 1;
-            await Eventually(() => Status(service).AdvertsReceived == expected, "advert " + expected);
+            await Eventually.TrueAsync(() => Status(service).AdvertsReceived == expected, TimeSpan.FromSeconds(5), "advert " + expected, TestConfig.PollInterval);
             _time.Advance(TimeSpan.FromSeconds(1));
         }
 
@@ -108,7 +108,7 @@ public sealed class VrrpServiceTests
         Assert.Equal("BACKUP", status.State);
         Assert.Equal("198.18.0.2", status.MasterAddress);
         Assert.Empty(status.VipsHeld);
-        await Eventually(() => Status(service).DropCounters.GetValueOrDefault("AuthTypeMismatch") == 100, "auth drops");
+        await Eventually.TrueAsync(() => Status(service).DropCounters.GetValueOrDefault("AuthTypeMismatch") == 100, TimeSpan.FromSeconds(5), "auth drops", TestConfig.PollInterval);
         Assert.Equal(100, Status(service).DropCounters["socket.MalformedIPHeader"]);
     }
 
@@ -121,7 +121,7 @@ public sealed class VrrpServiceTests
         {
             Socket.Deliver(Advert(200, Peer, vrid: 52));
             Socket.Deliver(Advert(200, Peer, ttl: 64));
-            await Eventually(() => Status(service).DropCounters.GetValueOrDefault("TtlNot255") == i + 1, "ttl drop");
+            await Eventually.TrueAsync(() => Status(service).DropCounters.GetValueOrDefault("TtlNot255") == i + 1, TimeSpan.FromSeconds(5), "ttl drop", TestConfig.PollInterval);
             _time.Advance(TimeSpan.FromSeconds(1));
         }
 
@@ -139,15 +139,15 @@ public sealed class VrrpServiceTests
         Assert.Equal("MASTER", Status(service).State);
 
         _adapters.Netlink.SetLink("eth0", up: false);
-        await Eventually(() => Status(service).State == "FAULT", "fault");
+        await Eventually.TrueAsync(() => Status(service).State == "FAULT", TimeSpan.FromSeconds(5), "fault", TestConfig.PollInterval);
 
         var last = VrrpCodec.Decode(Socket.Sent[^1].Datagram).Advertisement!;
         Assert.Equal(0, last.Packet.Priority);
         Assert.DoesNotContain(Vip, _adapters.Netlink.AddressesOf(2));
-        await Eventually(() => _adapters.Scripts.Runs.Any(r => r.Arguments[0] == "/bin/fault.sh"), "notify_fault");
+        await Eventually.TrueAsync(() => _adapters.Scripts.Runs.Any(r => r.Arguments[0] == "/bin/fault.sh"), TimeSpan.FromSeconds(5), "notify_fault", TestConfig.PollInterval);
 
         _adapters.Netlink.SetLink("eth0", up: true);
-        await Eventually(() => Status(service).State == "BACKUP", "leaving fault");
+        await Eventually.TrueAsync(() => Status(service).State == "BACKUP", TimeSpan.FromSeconds(5), "leaving fault", TestConfig.PollInterval);
     }
 
     [Fact]
@@ -163,7 +163,7 @@ public sealed class VrrpServiceTests
         Assert.Equal("BACKUP", Status(service).State);
 
         _adapters.Netlink.SetLink("eth1", up: false);
-        await Eventually(() => Status(service).State == "FAULT", "fault on eth1");
+        await Eventually.TrueAsync(() => Status(service).State == "FAULT", TimeSpan.FromSeconds(5), "fault on eth1", TestConfig.PollInterval);
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class VrrpServiceTests
         Assert.Equal(100, Status(service).EffectivePriority);
 
         _adapters.Netlink.SetLink("eth1", up: false);
-        await Eventually(() => Status(service).EffectivePriority == 70, "priority 70");
+        await Eventually.TrueAsync(() => Status(service).EffectivePriority == 70, TimeSpan.FromSeconds(5), "priority 70", TestConfig.PollInterval);
         Assert.Equal("BACKUP", Status(service).State);
     }
 
@@ -257,7 +257,7 @@ public sealed class VrrpServiceTests
         await service.StartAsync(default);
 
         Socket.Deliver(Advert(200, IPAddress.Parse("198.18.0.9")));
-        await Eventually(() => Status(service).DropCounters.GetValueOrDefault("SourceNotUnicastPeer") == 1, "stranger dropped");
+        await Eventually.TrueAsync(() => Status(service).DropCounters.GetValueOrDefault("SourceNotUnicastPeer") == 1, TimeSpan.FromSeconds(5), "stranger dropped", TestConfig.PollInterval);
         _time.Advance(TimeSpan.FromSeconds(4));
 
         Assert.Equal("MASTER", Status(service).State);
@@ -272,12 +272,12 @@ public sealed class VrrpServiceTests
     public async Task A_zero_weight_script_failing_fall_times_is_Fault_and_rise_successes_leave_it()
     {
         bool healthy = true;
-        _adapters.Scripts.Outcome = r => r.Arguments[0] == "/bin/check" && !healthy ? ScriptOutcome.Failed : ScriptOutcome.Succeeded;
+        _adapters.Scripts.Outcome = r => r.Arguments[0] == "/bin/check" && !healthy ? VrrpScriptResult.Failed : VrrpScriptResult.Succeeded;
         await using var service = Service(Instance(
             "track_script {\n chk\n }",
             outside: "vrrp_script chk {\n script \"/bin/check --fast\"\n interval 1\n fall 2\n rise 2\n }"));
         await service.StartAsync(default);
-        await Eventually(() => _adapters.Scripts.Runs.Count >= 1, "first run");
+        await Eventually.TrueAsync(() => _adapters.Scripts.Runs.Count >= 1, TimeSpan.FromSeconds(5), "first run", TestConfig.PollInterval);
         Assert.Equal(["/bin/check", "--fast"], _adapters.Scripts.Runs[0].Arguments);
 
         healthy = false;
@@ -430,7 +430,7 @@ public sealed class VrrpServiceTests
         {
             int runs = _adapters.Scripts.Runs.Count;
             _time.Advance(TimeSpan.FromSeconds(1));
-            await Eventually(() => _adapters.Scripts.Runs.Count > runs, "next script run");
+            await Eventually.TrueAsync(() => _adapters.Scripts.Runs.Count > runs, TimeSpan.FromSeconds(5), "next script run", TestConfig.PollInterval);
             await Task.Delay(5);
         }
 

@@ -214,11 +214,11 @@ internal sealed class FakeScriptRunner : IScriptRunner
     private readonly ConcurrentQueue<ScriptInvocation> _runs = new();
 
     /// <summary>Decides each run's outcome; succeeds by default.</summary>
-    public Func<ScriptInvocation, ScriptOutcome> Outcome { get; set; } = _ => ScriptOutcome.Succeeded;
+    public Func<ScriptInvocation, VrrpScriptResult> Outcome { get; set; } = _ => VrrpScriptResult.Succeeded;
 
     public IReadOnlyList<ScriptInvocation> Runs => [.. _runs];
 
-    public Task<ScriptOutcome> RunAsync(ScriptInvocation invocation, CancellationToken cancellationToken)
+    public Task<VrrpScriptResult> RunAsync(ScriptInvocation invocation, CancellationToken cancellationToken)
     {
         _runs.Enqueue(invocation);
         return Task.FromResult(Outcome(invocation));

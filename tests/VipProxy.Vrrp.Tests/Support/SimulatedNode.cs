@@ -1,4 +1,3 @@
-using System.Net;
 using VipProxy.Vrrp.Protocol;
 
 namespace VipProxy.Vrrp.Tests.Support;

@@ -31,18 +31,7 @@ internal static class TestConfig
 
     public static ILoggerFactory Logs => NullLoggerFactory.Instance;
 
-    /// <summary>Polls (real time) until <paramref name="condition"/> holds; background loops run on the thread pool.</summary>
-    public static async Task Eventually(Func<bool> condition, string what, int timeoutMs = 5000)
-    {
-        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("timed out waiting for " + what);
-            }
-
-            await Task.Delay(5);
-        }
-    }
+    /// <summary>How often the VRRP tests poll an <see cref="Eventually"/> condition: the background loops run on the
+    /// thread pool and react within milliseconds.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
 }

@@ -1,10 +1,10 @@
 namespace VipProxy.Vrrp.Protocol;
 
 /// <summary>The VRRPv2 simple-password rules, matched to keepalived so mixed clusters agree.</summary>
-public static class VrrpAuthentication
+public static class VrrpAuthenticationData
 {
     /// <summary>The VRRPv2 "Authentication Data" field is always 8 bytes (RFC 3768 §5.3.10, two 32-bit words).</summary>
-    public const int DataLength = 8;
+    public const int Length = 8;
 
     /// <summary>
     /// Turns a configured password into the 8 bytes that go on the wire. keepalived copies at most 8 bytes of
@@ -13,11 +13,11 @@ public static class VrrpAuthentication
     /// </summary>
     public static byte[] NormalizePassword(string? password)
     {
-        var result = new byte[DataLength];
+        var result = new byte[Length];
         if (!string.IsNullOrEmpty(password))
         {
             var utf8 = System.Text.Encoding.UTF8.GetBytes(password);
-            utf8.AsSpan(0, Math.Min(utf8.Length, DataLength)).CopyTo(result);
+            utf8.AsSpan(0, Math.Min(utf8.Length, Length)).CopyTo(result);
         }
 
         return result;

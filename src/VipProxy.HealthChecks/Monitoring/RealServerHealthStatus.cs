@@ -11,7 +11,7 @@ namespace VipProxy.HealthChecks.Monitoring;
 /// <param name="LastCheckTime">When that probe finished.</param>
 /// <param name="LastTransitionTime">When it last went up or down; null if it never changed.</param>
 /// <param name="Checkers">Each checker's state.</param>
-public sealed record RealServerStatus(
+public sealed record RealServerHealthStatus(
     IPEndPoint Endpoint,
     bool IsUp,
     int Weight,

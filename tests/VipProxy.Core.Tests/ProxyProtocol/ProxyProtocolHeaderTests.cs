@@ -1,9 +1,8 @@
 using System.Net;
 using System.Text;
-using VipProxy.Config.Model;
-using VipProxy.Forwarding.ProxyProtocol;
+using VipProxy.Core.ProxyProtocol;
 
-namespace VipProxy.Forwarding.Tests.ProxyProtocol;
+namespace VipProxy.Core.Tests.ProxyProtocol;
 
 /// <summary>Byte-exact headers, checked against the facts of haproxy's proxy-protocol.txt.</summary>
 public class ProxyProtocolHeaderTests

@@ -1,9 +1,8 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using VipProxy.Config.Model;
 
-namespace VipProxy.Forwarding.ProxyProtocol;
+namespace VipProxy.Core.ProxyProtocol;
 
 /// <summary>
 /// Encodes the PROXY protocol header (haproxy.org/download/2.6/doc/proxy-protocol.txt) that tells a real server

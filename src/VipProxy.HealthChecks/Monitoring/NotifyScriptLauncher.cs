@@ -8,7 +8,7 @@ namespace VipProxy.HealthChecks.Monitoring;
 /// Runs notify_up/notify_down/quorum_up/quorum_down in the background (a slow script must not delay the next
 /// check), logs how each ended, and lets the owner wait for or cancel the ones still running when it stops.
 /// </summary>
-internal sealed partial class NotifyScripts(ScriptRunner runner, TimeSpan timeout, ILogger logger)
+internal sealed partial class NotifyScriptLauncher(ScriptRunner runner, TimeSpan timeout, ILogger logger)
 {
     private readonly Lock _gate = new();
     private readonly HashSet<Task> _running = [];

@@ -1,7 +1,8 @@
 using VipProxy.Cli.Commands;
+using VipProxy.Config;
 using VipProxy.Config.Model;
 
-namespace VipProxy.Config.Tests;
+namespace VipProxy.Host.Tests;
 
 /// <summary><c>vipproxy check</c> on the shipped files and on the classic mistakes.</summary>
 public class CheckCommandTests

@@ -1,5 +1,5 @@
 using System.Net;
-using VipProxy.Config.Model;
+using VipProxy.Core.ProxyProtocol;
 
 namespace VipProxy.Forwarding.Scheduling;
 
@@ -12,7 +12,7 @@ namespace VipProxy.Forwarding.Scheduling;
 /// <see cref="WithWeight"/>; the counters object is carried over so lc/wlc keep seeing the connections that are
 /// already open.
 /// </remarks>
-public sealed class RealServer
+public sealed class RealServerSnapshot
 {
     /// <summary>Creates a snapshot.</summary>
     /// <param name="name">Stable identity, unique within a virtual server. keepalived identifies a real server by
@@ -25,7 +25,7 @@ public sealed class RealServer
     /// <param name="counters">Live counters to share with earlier snapshots; a new object when null.</param>
     /// <param name="sendProxy">The PROXY protocol header each forwarded connection starts with (<c>send_proxy</c>,
     /// <c>send_proxy_v2</c>); carried here so the connect path reads it from the snapshot without a lookup.</param>
-    public RealServer(
+    public RealServerSnapshot(
         string name,
         IPEndPoint endpoint,
         int weight,
@@ -46,7 +46,7 @@ public sealed class RealServer
     }
 
     /// <summary>Creates a snapshot named after its endpoint (<c>ip:port</c>).</summary>
-    public RealServer(IPEndPoint endpoint, int weight, long maxConnections = 0)
+    public RealServerSnapshot(IPEndPoint endpoint, int weight, long maxConnections = 0)
         : this(endpoint?.ToString() ?? throw new ArgumentNullException(nameof(endpoint)), endpoint, weight, maxConnections)
     {
     }
@@ -81,8 +81,8 @@ public sealed class RealServer
     public bool TryReserveConnection() => Counters.TryConnectionOpened(MaxConnections);
 
     /// <summary>The same server with another weight, sharing the live counters.</summary>
-    public RealServer WithWeight(int weight) =>
-        weight == Weight ? this : new RealServer(Name, Endpoint, weight, MaxConnections, Counters, SendProxy);
+    public RealServerSnapshot WithWeight(int weight) =>
+        weight == Weight ? this : new RealServerSnapshot(Name, Endpoint, weight, MaxConnections, Counters, SendProxy);
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} (weight {Weight})";

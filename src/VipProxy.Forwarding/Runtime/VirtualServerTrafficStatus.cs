@@ -17,7 +17,7 @@ namespace VipProxy.Forwarding.Runtime;
 /// <param name="RealServers">Configured real servers, then removed ones still draining.</param>
 /// <param name="SorryServer">The sorry server, if configured.</param>
 /// <param name="CloseReasons">Finished connections by close reason (refusals included).</param>
-public sealed record VirtualServerStatus(
+public sealed record VirtualServerTrafficStatus(
     IPEndPoint Endpoint,
     IPEndPoint? ListeningOn,
     SchedulingAlgorithm Algorithm,
@@ -26,8 +26,8 @@ public sealed record VirtualServerStatus(
     long AcceptedConnections,
     int? PersistenceEntries,
     bool SorryServerActive,
-    ImmutableArray<RealServerStatus> RealServers,
-    RealServerStatus? SorryServer,
+    ImmutableArray<RealServerTrafficStatus> RealServers,
+    RealServerTrafficStatus? SorryServer,
     ImmutableArray<CloseReasonCount> CloseReasons)
 {
     /// <summary>Client IPs held in the per-source admission table (0 when no per-source limit is set).</summary>
@@ -65,9 +65,9 @@ public sealed record VirtualServerStatus(
     }
 
     /// <summary>The real server at <paramref name="endpoint"/>, or null.</summary>
-    public RealServerStatus? Find(IPEndPoint endpoint)
+    public RealServerTrafficStatus? Find(IPEndPoint endpoint)
     {
-        foreach (RealServerStatus server in RealServers)
+        foreach (RealServerTrafficStatus server in RealServers)
         {
             if (server.Endpoint.Equals(endpoint))
             {
@@ -79,7 +79,7 @@ public sealed record VirtualServerStatus(
     }
 }
 
-/// <summary>One real server in <see cref="VirtualServerStatus"/>.</summary>
+/// <summary>One real server in <see cref="VirtualServerTrafficStatus"/>.</summary>
 /// <param name="Name">Identity (<c>ip:port</c>).</param>
 /// <param name="Endpoint">Address.</param>
 /// <param name="ConfiguredWeight">Weight from the configuration.</param>
@@ -94,7 +94,7 @@ public sealed record VirtualServerStatus(
 /// <param name="BytesFromServer">Bytes received from it.</param>
 /// <param name="FailedConnects">Forwarder connect attempts that failed.</param>
 /// <param name="MaxConnections">Open-connection limit (0 = none).</param>
-public sealed record RealServerStatus(
+public sealed record RealServerTrafficStatus(
     string Name,
     IPEndPoint Endpoint,
     int ConfiguredWeight,

@@ -7,4 +7,4 @@ namespace VipProxy.HealthChecks.Monitoring;
 /// <param name="HasQuorum">Whether the live weight meets the quorum (with hysteresis).</param>
 /// <param name="LiveWeight">Sum of the weights of the real servers that are up.</param>
 /// <param name="RealServers">Each real server's status.</param>
-public sealed record VirtualServerStatus(IPEndPoint Endpoint, bool HasQuorum, long LiveWeight, IReadOnlyList<RealServerStatus> RealServers);
+public sealed record VirtualServerHealthStatus(IPEndPoint Endpoint, bool HasQuorum, long LiveWeight, IReadOnlyList<RealServerHealthStatus> RealServers);
