@@ -14,7 +14,9 @@ internal sealed class BenchOptions
           --only LIST          workloads by name or prefix: wrk-keepalive wrk-close iperf3-1 iperf3-8
                                sysbench-point-select sysbench-read-only idle-connections failover
                                (prefixes: wrk, iperf3, sysbench)
-          --contenders LIST    direct, haproxy, haproxy-splice, vipproxy (default: all)
+          --contenders LIST    direct, haproxy-mt (HAProxy at its defaults: a thread per CPU), haproxy (1 thread),
+                               haproxy-splice (1 thread, splice-auto), vipproxy (a loop per CPU),
+                               vipproxy-1t (forwarder_threads 1) (default: all)
           --duration SECONDS   length of each load run (default 10; quick: 3)
           --idle-connections N idle proxied connections (default 10000; quick: 1000), capped by the fd limit
           --vipproxy PATH      the vipproxy binary (default: artifacts/bin/vipproxy)

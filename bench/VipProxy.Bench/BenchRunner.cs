@@ -31,9 +31,11 @@ internal sealed class BenchRunner(BenchOptions options)
     public IReadOnlyList<Contender> AllContenders() =>
     [
         new DirectContender(),
+        new HaproxyContender(splice: false, defaults: true),
         new HaproxyContender(splice: false),
         new HaproxyContender(splice: true),
         new VipProxyContender(options.VipProxyPath),
+        new VipProxyContender(options.VipProxyPath, threads: 1),
     ];
 
     /// <summary>Returns the process exit code: 0 when the run completed, 1 when it was cut short.</summary>
@@ -71,13 +73,14 @@ internal sealed class BenchRunner(BenchOptions options)
             var contenderContext = new ContenderContext(topology, workDirectory, log, services, ProcFs.OpenFilesLimit());
             var context = new WorkloadContext(topology, contenderContext, options, log);
             log.Progress($"starting backends on rs1: {string.Join(", ", services)}");
-            await new Backends(topology, workDirectory, log).StartAsync(services.ToHashSet(), context.IdleConnections, cancellationToken);
-            results.Info.IdleConnections = context.IdleConnections;
-            if (context.IdleConnections < options.IdleConnections && workloads.Any(w => w is IdleConnectionsWorkload))
+            await new Backends(topology, workDirectory, log).StartAsync(services.ToHashSet(), context.MaxIdleConnections, cancellationToken);
+            results.Info.IdleConnections = context.MaxIdleConnections;
+            if (context.MaxIdleConnections < options.IdleConnections && workloads.Any(w => w is IdleConnectionsWorkload))
             {
-                results.Info.Notes.Add($"idle connections capped at {context.IdleConnections:N0} (asked {options.IdleConnections:N0}): " +
-                                       $"the fd limit is {contenderContext.OpenFilesLimit} and each proxied connection costs the proxy two fds " +
-                                       "(root cannot raise the hard limit in this environment)");
+                results.Info.Notes.Add($"idle connections capped at {context.MaxIdleConnections:N0} for VipProxy and {context.IdleConnections:N0} for HAProxy " +
+                                       $"(asked {options.IdleConnections:N0}): the fd limit is {contenderContext.OpenFilesLimit} and each proxied connection " +
+                                       "costs the proxy two fds (HAProxy's maxconn also leaves room for its pipes); root cannot raise the hard limit " +
+                                       "here (no CAP_SYS_RESOURCE), so 50,000 cannot be held on this machine");
             }
 
             for (var round = 1; round <= options.Rounds; round++)

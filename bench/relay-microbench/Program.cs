@@ -1,17 +1,18 @@
-// Relay microbenchmark: the proxy (a VirtualServerRuntime with the relay under test) runs in this process; the load
-// (a client pushing bytes and a sink real server discarding them) runs in a child process, so this process's CPU
-// time (Process.TotalProcessorTime) is the proxy's alone.
+// Relay microbenchmark: the proxy (a VirtualServerRuntime on its own event loops, in the variant under test) runs in
+// this process; the load (a client pushing bytes and a sink real server discarding them) runs in a child process, so
+// this process's CPU time (Process.TotalProcessorTime) is the proxy's alone.
 //
 //   dotnet run -c Release --project bench/relay-microbench -- [--gib N] [--rounds N] [--streams N] [--relays a,b]
 //   dotnet run -c Release --project bench/relay-microbench -- --idle 2000 [--rounds N]   (memory per idle connection)
 //   dotnet run -c Release --project bench/relay-microbench -- --pingpong 20000 [--conns 50] [--size 200] [--rounds N]
-//       (small request/response: proxy CPU µs per round trip; relays socketcopy, splice (hybrid), splice-pure)
+//       (small request/response: proxy CPU µs per round trip)
+// Variants (--relays): loop1 (one event loop), loop2 (two), splice-eager (two loops, 512-byte copy buffer: bulk
+// goes through kernel pipes at once).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using VipProxy.Config.Model;
-using VipProxy.Forwarding.Relay;
 using VipProxy.Forwarding.Runtime;
 
 if (args.Length > 0 && args[0] == "load")
@@ -26,9 +27,9 @@ int streams = (int)Option(args, "--streams", 1);
 int idle = (int)Option(args, "--idle", 0);
 long bytesPerStream = (long)(gib * (1L << 30)) / streams;
 Bench.PipeSize = (int)Option(args, "--pipe-size", 0);
-RelayKind[] relays = Array.IndexOf(args, "--relays") is int at and >= 0 && at + 1 < args.Length
-    ? [.. args[at + 1].Split(',').Select(name => Enum.Parse<RelayKind>(name, ignoreCase: true))]
-    : [RelayKind.SocketCopy, RelayKind.Pipe, RelayKind.Splice];
+string[] relays = Array.IndexOf(args, "--relays") is int at and >= 0 && at + 1 < args.Length
+    ? args[at + 1].Split(',')
+    : ["loop1", "loop2", "splice-eager"];
 
 using Process load = StartLoadProcess();
 string[] sinkLine = load.StandardOutput.ReadLine()!.Split(' ');
@@ -52,19 +53,19 @@ if (idle > 0)
     return 0;
 }
 
-var results = new List<(RelayKind Relay, double Seconds, double CpuSeconds, long Bytes, long FallbackBytes)>();
-Console.WriteLine($"relay microbench ({build}): {gib} GiB per run over {streams} stream(s), {rounds} interleaved rounds, {Environment.ProcessorCount} CPUs, splice pipe {(Bench.PipeSize > 0 ? Bench.PipeSize : SpliceRelay.DefaultPipeSize)} B");
+var results = new List<(string Relay, double Seconds, double CpuSeconds, long Bytes, long FallbackBytes)>();
+Console.WriteLine($"relay microbench ({build}): {gib} GiB per run over {streams} stream(s), {rounds} interleaved rounds, {Environment.ProcessorCount} CPUs");
 Console.WriteLine("relay        round   wall s   GiB/s   proxy CPU s/GiB");
 
 // One warm-up run per relay (JIT, pools), then interleaved rounds so drift affects all alike.
-foreach (RelayKind relay in relays)
+foreach (string relay in relays)
 {
     await MeasureAsync(relay, sinkPort, 128L << 20, 1);
 }
 
 for (int round = 1; round <= rounds; round++)
 {
-    foreach (RelayKind relay in relays)
+    foreach (string relay in relays)
     {
         var (seconds, cpu, fallback) = await MeasureAsync(relay, sinkPort, bytesPerStream, streams);
         long bytes = bytesPerStream * streams;
@@ -75,25 +76,21 @@ for (int round = 1; round <= rounds; round++)
 }
 
 Console.WriteLine();
-Console.WriteLine("median       GiB/s   proxy CPU s/GiB   Gbit/s   bytes via user space (splice fallback)");
+Console.WriteLine("median       GiB/s   proxy CPU s/GiB   Gbit/s");
 foreach (var group in results.GroupBy(r => r.Relay))
 {
     double throughput = Median(group.Select(r => r.Bytes / (double)(1L << 30) / r.Seconds));
     double cpuPerGiB = Median(group.Select(r => r.CpuSeconds / (r.Bytes / (double)(1L << 30))));
-    string fallback = group.Key == RelayKind.Splice
-        ? $"{Median(group.Select(r => 100.0 * r.FallbackBytes / r.Bytes)),6:F2} %"
-        : "";
-    Console.WriteLine($"{group.Key,-12} {throughput,5:F2} {cpuPerGiB,17:F3} {throughput * 8 * 1.073741824,8:F2}   {fallback}");
+    Console.WriteLine($"{group.Key,-12} {throughput,5:F2} {cpuPerGiB,17:F3} {throughput * 8 * 1.073741824,8:F2}");
 }
 
 load.StandardInput.WriteLine("QUIT");
 await load.WaitForExitAsync();
 return 0;
 
-static async Task<(double Seconds, double CpuSeconds, long FallbackBytes)> MeasureAsync(RelayKind relay, int sinkPort, long bytesPerStream, int streams)
+static async Task<(double Seconds, double CpuSeconds, long FallbackBytes)> MeasureAsync(string relay, int sinkPort, long bytesPerStream, int streams)
 {
-    await using var runtime = new VirtualServerRuntime(Bench.Config(sinkPort), ForwarderOptions.Default with { Relay = relay },
-        relay: Bench.Relay(relay));
+    await using var runtime = new VirtualServerRuntime(Bench.Config(sinkPort), Bench.Options(relay));
     await runtime.StartAsync();
     GC.Collect();
     using var self = Process.GetCurrentProcess();
@@ -109,8 +106,7 @@ static async Task<(double Seconds, double CpuSeconds, long FallbackBytes)> Measu
         throw new InvalidOperationException("Load process failed: " + reply);
     }
 
-    long fallbackBytes = runtime.Relay is SpliceRelay splice ? splice.FallbackBytes : 0;
-    return (wall.Elapsed.TotalSeconds, (self.TotalProcessorTime - cpuBefore).TotalSeconds, fallbackBytes);
+    return (wall.Elapsed.TotalSeconds, (self.TotalProcessorTime - cpuBefore).TotalSeconds, 0);
 }
 
 static Process StartLoadProcess()
@@ -148,12 +144,17 @@ static double Median(IEnumerable<double> values)
 /// <summary>Shared setup.</summary>
 internal static class Bench
 {
-    /// <summary>Kernel pipe size for the splice relay (<c>--pipe-size BYTES</c>), or 0 for its default.</summary>
+    /// <summary>Unused (kept so old command lines still parse): the loops' pipe size is fixed.</summary>
     public static int PipeSize { get; set; }
 
-    /// <summary>The relay to measure (null: the runtime builds it from the options).</summary>
-    public static IRelay? Relay(RelayKind kind) =>
-        kind == RelayKind.Splice && PipeSize > 0 ? new SpliceRelay(PipeSize) : null;
+    /// <summary>The forwarder settings of a variant (the connection log off: this measures the relay).</summary>
+    public static ForwarderOptions Options(string variant) => variant switch
+    {
+        "loop1" => ForwarderOptions.Default with { Threads = 1, LogConnections = false },
+        "loop2" => ForwarderOptions.Default with { Threads = 2, LogConnections = false },
+        "splice-eager" => ForwarderOptions.Default with { Threads = 2, CopySize = 512, LogConnections = false },
+        _ => throw new ArgumentException($"unknown variant {variant} (loop1, loop2, splice-eager; the io_uring variants of bench/results/io-uring-ab.md were removed with the backend)"),
+    };
 
     /// <summary>One virtual server on loopback port 0 with the load process's sink as its only real server.</summary>
     public static VirtualServer Config(int sinkPort) => new(
@@ -170,16 +171,15 @@ internal static class Bench
 /// </summary>
 internal static class IdleMemory
 {
-    public static async Task RunAsync(RelayKind[] relays, int sinkPort, int count, int rounds, string build)
+    public static async Task RunAsync(string[] relays, int sinkPort, int count, int rounds, string build)
     {
         Console.WriteLine($"idle connection memory ({build}): {count} idle proxied connections, {rounds} rounds per relay");
         Console.WriteLine("relay        round   RSS kB/conn   managed kB/conn");
         Console.WriteLine("(run one relay per process, --relays X, for a clean cold figure: later relays reuse the heap)");
-        var results = new List<(RelayKind Relay, double Rss, double Managed)>();
-        foreach (RelayKind relay in relays)
+        var results = new List<(string Relay, double Rss, double Managed)>();
+        foreach (string relay in relays)
         {
-            await using var runtime = new VirtualServerRuntime(Bench.Config(sinkPort), ForwarderOptions.Default with { Relay = relay },
-                relay: Bench.Relay(relay));
+            await using var runtime = new VirtualServerRuntime(Bench.Config(sinkPort), Bench.Options(relay));
             await runtime.StartAsync();
             await OpenIdleAsync(runtime, 50); // warm-up: code paths, thread pool, socket engine
             await CloseIdleAsync(runtime);
@@ -217,7 +217,7 @@ internal static class IdleMemory
         }
 
         // Every connection relaying (both sockets connected, both zero-byte receives parked), then settle.
-        await WaitAsync(() => runtime.GetConnections().Count(c => c.RealServer is not null) == count);
+        await WaitAsync(() => runtime.GetConnectionsAsync().GetAwaiter().GetResult().Count(c => c.RealServer is not null) == count);
         await Task.Delay(500);
     }
 
@@ -231,7 +231,7 @@ internal static class IdleMemory
         }
         catch (TimeoutException)
         {
-            var open = runtime.GetConnections();
+            var open = await runtime.GetConnectionsAsync();
             Console.WriteLine($"still open: {open.Count}, half-closed {open.Count(c => c.HalfClosed)}, " +
                 $"no real server {open.Count(c => c.RealServer is null)}, status open {runtime.GetStatus().OpenConnections}");
             throw;
@@ -453,7 +453,7 @@ internal static class PingPong
     {
         string[] variants = Array.IndexOf(args, "--relays") is int at and >= 0 && at + 1 < args.Length
             ? args[at + 1].Split(',')
-            : ["socketcopy", "splice", "splice-pure"];
+            : ["loop1", "loop2", "splice-eager"];
         Console.WriteLine($"ping-pong ({build}): {conns} connections x {trips} round trips of {size} B, {rounds} interleaved rounds, {Environment.ProcessorCount} CPUs");
         Console.WriteLine("relay         round   wall s   round trips/s   proxy CPU us/round trip");
         var results = new List<(string Variant, double Rate, double CpuMicros)>();
@@ -461,12 +461,7 @@ internal static class PingPong
         {
             foreach (string variant in variants)
             {
-                IRelay relay = variant switch
-                {
-                    "splice-pure" => new SpliceRelay(copyThreshold: 0),
-                    _ => RelayFactory.Create(Enum.Parse<RelayKind>(variant, ignoreCase: true)),
-                };
-                await using var runtime = new VirtualServerRuntime(Bench.Config(echoPort), ForwarderOptions.Default, relay: relay);
+                await using var runtime = new VirtualServerRuntime(Bench.Config(echoPort), Bench.Options(variant));
                 await runtime.StartAsync();
                 int roundTrips = round == 0 ? Math.Max(1, trips / 10) : trips; // round 0: warm-up
                 GC.Collect();

@@ -42,6 +42,8 @@ public static class ConfigDumper
         w.Line($"vrrp_version {g.VrrpVersion}");
         w.Line($"vrrp_mcast_group4 {g.MulticastGroup}");
         w.LineIf(g.MetricsListen is not null, $"metrics_listen {g.MetricsListen?.Address} {g.MetricsListen?.Port}");
+        w.LineIf(g.ForwarderThreads is not null, $"forwarder_threads {g.ForwarderThreads}");
+        w.LineIf(!g.LogConnections, "log_connections off");
         w.LineIf(g.SkipCheckAdvertAddresses, "vrrp_skip_check_adv_addr");
         w.Line($"vrrp_garp_master_delay {Seconds(g.Garp.MasterDelay)}");
         w.Line($"vrrp_garp_master_repeat {g.Garp.MasterRepeat}");

@@ -1,6 +1,9 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Hosting.Systemd;
 using VipProxy.Config.Model;
+using VipProxy.Forwarding.Logging;
+using VipProxy.Forwarding.Loop;
 using VipProxy.Forwarding.Runtime;
 
 namespace VipProxy.Host;
@@ -8,7 +11,9 @@ namespace VipProxy.Host;
 /// <summary>
 /// Every virtual server of the file, each a listener with its real servers. On reload, virtual servers are
 /// matched by address and port: unchanged ones are left alone, changed ones are updated in place (their
-/// listening socket and connections stay), removed ones stop accepting and drain in the background.
+/// listening socket and connections stay), removed ones stop accepting and drain in the background. All of them
+/// run on one set of event loops (<c>forwarder_threads</c>), and write the connection log (<c>log_connections</c>)
+/// through one batched writer to stdout.
 /// </summary>
 public sealed partial class ForwardingPlane : IAsyncDisposable
 {
@@ -20,6 +25,9 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
     private readonly Dictionary<IPEndPoint, VirtualServerRuntime> _runtimes = [];
     private readonly List<Task> _draining = [];
     private readonly Lock _gate = new();
+    private readonly EventLoopGroup _loops;
+    private readonly BatchedConnectionLog _connectionLog;
+    private readonly ConnectionLogSwitch _connectionLogSwitch;
 
     public ForwardingPlane(ILoggerFactory loggerFactory, TimeProvider timeProvider, IRealServerFailureSink failureSink, ForwarderOptions? options = null)
     {
@@ -28,7 +36,38 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
         _failureSink = failureSink;
         _options = options ?? ForwarderOptions.Default;
         _logger = loggerFactory.CreateLogger("vipproxy.forwarding");
+        int threads = _options.Threads > 0 ? _options.Threads : EventLoopGroup.DefaultThreads;
+
+        // Same shape as the console logger's lines (journald's "<6>" prefix under systemd). The writer exists even
+        // with log_connections off, so a reload can switch the log on.
+        _connectionLog = new BatchedConnectionLog(threads, Console.OpenStandardOutput(),
+            SystemdHelpers.IsSystemdService() ? ConnectionLogStyle.Journal : ConnectionLogStyle.Console, timeProvider);
+        _connectionLogSwitch = new ConnectionLogSwitch(_connectionLog, _options.LogConnections);
+        _loops = new EventLoopGroup(threads, timeProvider, _logger, _connectionLogSwitch);
+        _options = _options with { LogConnections = true }; // the switch decides
+        LogLoops(_logger, threads, _connectionLogSwitch.Enabled ? "on" : "off");
     }
+
+    /// <summary>A reload's <c>global_defs</c>: <c>log_connections</c> applies at once; a changed
+    /// <c>forwarder_threads</c> only at the next start (connections live on their loops).</summary>
+    public void ApplyGlobal(GlobalDefinitions global)
+    {
+        ArgumentNullException.ThrowIfNull(global);
+        if (_connectionLogSwitch.Enabled != global.LogConnections)
+        {
+            _connectionLogSwitch.Enabled = global.LogConnections;
+            LogConnectionLog(_logger, global.LogConnections ? "on" : "off");
+        }
+
+        int wanted = global.ForwarderThreads ?? EventLoopGroup.DefaultThreads;
+        if (wanted != _loops.Count)
+        {
+            LogThreadsAtRestart(_logger, _loops.Count, wanted);
+        }
+    }
+
+    /// <summary>The forwarder's event loops.</summary>
+    public EventLoopGroup Loops => _loops;
 
     public IReadOnlyCollection<VirtualServerRuntime> Runtimes
     {
@@ -104,11 +143,13 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
     /// <returns>How many of the connections open at the call are still open.</returns>
     public async Task<int> WaitForOpenConnectionsAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        (VirtualServerRuntime Runtime, long[] Ids)[] open = [.. Runtimes.Select(r => (r, r.OpenConnectionIds()))];
+        VirtualServerRuntime[] runtimes = [.. Runtimes];
+        long[][] ids = await Task.WhenAll(runtimes.Select(r => r.OpenConnectionIdsAsync())).ConfigureAwait(false);
         long started = _timeProvider.GetTimestamp();
         while (true)
         {
-            int left = open.Sum(o => o.Ids.Count(o.Runtime.IsOpen));
+            int[] open = await Task.WhenAll(runtimes.Select((r, i) => r.CountOpenAsync(ids[i]))).ConfigureAwait(false);
+            int left = open.Sum();
             if (left == 0 || _timeProvider.GetElapsedTime(started) >= timeout || cancellationToken.IsCancellationRequested)
             {
                 return left;
@@ -140,7 +181,7 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
     {
         var runtime = new VirtualServerRuntime(
             virtualServer, _options, _failureSink,
-            _loggerFactory.CreateLogger($"vipproxy.vs.{virtualServer.Endpoint}"), _timeProvider);
+            _loggerFactory.CreateLogger($"vipproxy.vs.{virtualServer.Endpoint}"), _timeProvider, _loops);
         await runtime.StartAsync(cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
@@ -173,7 +214,19 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
         {
             _runtimes.Clear();
         }
+
+        await _loops.DisposeAsync().ConfigureAwait(false);
+        _connectionLog.Dispose();
     }
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "reload: connection log {ConnectionLog}")]
+    private static partial void LogConnectionLog(ILogger logger, string connectionLog);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "reload: forwarder_threads {Wanted} takes effect at the next start; {Running} event loops keep running")]
+    private static partial void LogThreadsAtRestart(ILogger logger, int running, int wanted);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "forwarder: {Threads} event loops, connection log {ConnectionLog}")]
+    private static partial void LogLoops(ILogger logger, int threads, string connectionLog);
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "virtual_server {Endpoint} removed by reload: stops accepting and drains")]
     private static partial void LogRemoved(ILogger logger, IPEndPoint endpoint);

@@ -63,7 +63,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             _metricsServer.Start();
         }
 
-        _forwarding = new ForwardingPlane(_loggerFactory, _timeProvider, _failures);
+        _forwarding = new ForwardingPlane(_loggerFactory, _timeProvider, _failures, ForwarderOptions.From(_config.Global));
         await _forwarding.StartAsync(_config.VirtualServers, cancellationToken).ConfigureAwait(false);
         _health = new HealthPlane(_forwarding, _config.Global, _loggerFactory, _timeProvider);
         _failures.Target = _health;
@@ -157,6 +157,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
 
             if (_forwarding is not null)
             {
+                _forwarding.ApplyGlobal(config.Global);
                 await _forwarding.ApplyAsync(config.VirtualServers, _options.DrainTimeout, CancellationToken.None).ConfigureAwait(false);
             }
 

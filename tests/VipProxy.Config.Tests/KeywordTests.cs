@@ -30,6 +30,10 @@ public class KeywordTests
         { "", g => g.MetricsListen, null },
         { "metrics_listen 9469", g => g.MetricsListen, new IPEndPoint(IPAddress.Loopback, 9469) },
         { "metrics_listen 198.18.0.1 9100", g => g.MetricsListen, new IPEndPoint(IPAddress.Parse("198.18.0.1"), 9100) },
+        { "", g => (g.ForwarderThreads, g.LogConnections), ((int?)null, true) },
+        { "forwarder_threads 2", g => g.ForwarderThreads, 2 },
+        { "log_connections off", g => g.LogConnections, false },
+        { "log_connections on", g => g.LogConnections, true },
     };
 
     [Theory]

@@ -7,7 +7,7 @@ namespace VipProxy.Bench.Contenders;
 
 /// <summary>
 /// The HAProxy 2.6 configuration both HAProxy contenders and the keepalived + HAProxy failover pair use: plain
-/// `mode tcp`, one thread (the machine has two cores shared with client and server), one `listen` per forwarded
+/// `mode tcp`, one thread (`nbthread 1`) or HAProxy's default of one thread per CPU, one `listen` per forwarded
 /// port, no health checks (VipProxy's bench config has none either).
 /// </summary>
 internal static class HaproxyConfig
@@ -22,13 +22,12 @@ internal static class HaproxyConfig
     /// `bind … transparent` lets the failover pair's backup listen on the VIP before it holds it.
     /// </param>
     public static string Render(IPAddress listen, IPAddress backend, IEnumerable<Service> services, int maxConnections,
-        bool splice, bool transparent)
+        bool splice, bool transparent, bool oneThread = true)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"""
             global
-                nbthread 1
-                maxconn {maxConnections}
+            {(oneThread ? "    nbthread 1\n" : "")}    maxconn {maxConnections}
                 maxpipes {MaxPipes}
 
             defaults

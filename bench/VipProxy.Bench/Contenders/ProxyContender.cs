@@ -17,7 +17,7 @@ internal abstract class ProxyContender(string name, string label) : Contender(na
     {
         var topology = context.Topology;
         var process = Launch(context, topology.Lb, context.NewInstanceDirectory(Name));
-        var running = new RunningContender(topology.Lb.Address, process);
+        var running = new RunningContender(topology.Lb.Address, process) { Contender = this };
         try
         {
             await WaitUntilForwardingAsync(context, topology.Lb.Address, process, cancellationToken);

@@ -16,6 +16,9 @@ internal sealed class RunningContender : IAsyncDisposable
 
     public IPAddress Address { get; }
 
+    /// <summary>Which contender this is (workloads that size their load per contender read it).</summary>
+    public Contender? Contender { get; init; }
+
     public LanProcess? Process { get; }
 
     /// <summary>The proxy's own pid (ip netns exec execs the program), for /proc measurements.</summary>

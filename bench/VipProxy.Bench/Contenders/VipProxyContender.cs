@@ -4,10 +4,12 @@ using VipProxy.Lab;
 namespace VipProxy.Bench.Contenders;
 
 /// <summary>
-/// The product: the published Native AOT binary, `vipproxy run -f FILE --socket PATH`. A missing binary or one
+/// The product: the published Native AOT binary, `vipproxy run -f FILE --socket PATH`, with the connection log on
+/// (its default), at its default of one event loop per CPU or with `forwarder_threads N`. A missing binary or one
 /// that never listens fails this contender with its output, and the run carries on with the others.
 /// </summary>
-internal sealed class VipProxyContender(string binaryPath) : ProxyContender("vipproxy", "VipProxy")
+internal sealed class VipProxyContender(string binaryPath, int? threads = null)
+    : ProxyContender(threads is { } n ? $"vipproxy-{n}t" : "vipproxy", threads is { } t ? $"VipProxy ({t} loop{(t == 1 ? "" : "s")})" : "VipProxy")
 {
     public string BinaryPath { get; } = binaryPath;
 
@@ -18,7 +20,7 @@ internal sealed class VipProxyContender(string binaryPath) : ProxyContender("vip
         EnsureBinary(BinaryPath);
         var configPath = Path.Combine(directory, "vipproxy.conf");
         File.WriteAllText(configPath,
-            VipProxyConfig.Render(host.Address, context.Topology.RealServer.Address, context.Services));
+            VipProxyConfig.Render(host.Address, context.Topology.RealServer.Address, context.Services, threads: threads));
         return host.Start(BinaryPath, Arguments(configPath, directory, host.Name), VipProxyConfig.Environment);
     }
 

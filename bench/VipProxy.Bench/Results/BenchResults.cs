@@ -7,7 +7,7 @@ internal sealed class BenchResults(RunInfo info, IReadOnlyList<WorkloadInfo> wor
     public const string Subject = "vipproxy";
 
     /// <summary>The contenders VipProxy is compared with, in the order the ratio columns appear.</summary>
-    public static readonly IReadOnlyList<string> Baselines = ["haproxy", "haproxy-splice", "direct"];
+    public static readonly IReadOnlyList<string> Baselines = ["haproxy-mt", "haproxy", "haproxy-splice", "direct"];
 
     private readonly Lock _gate = new();
     private readonly List<Measurement> _measurements = [];

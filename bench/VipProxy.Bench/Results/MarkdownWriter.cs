@@ -144,7 +144,7 @@ internal static class MarkdownWriter
             return;
         }
 
-        text.AppendLine("## Targets (issue 6)").AppendLine();
+        text.AppendLine("## Targets (issue 13)").AppendLine();
         text.AppendLine("| Target | Measured | Met |").AppendLine("|---|--:|:-:|");
         foreach (var target in targets)
         {

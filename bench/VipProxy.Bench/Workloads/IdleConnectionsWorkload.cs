@@ -17,7 +17,7 @@ internal sealed class IdleConnectionsWorkload() : ProxiedWorkload("idle-connecti
 
     public override string Description =>
         "N connections opened through the proxy by a small C# client and held without traffic; (VmRSS after − " +
-        "VmRSS before) / N from /proc/PID/status. N is capped below half the fd limit (each costs the proxy two fds).";
+        "VmRSS before) / N from /proc/PID/status. N is capped below half the fd limit (each costs the proxy two fds; HAProxy also needs room for its pipes).";
 
     public override IReadOnlyList<MetricDefinition> Metrics { get; } =
     [
@@ -32,7 +32,7 @@ internal sealed class IdleConnectionsWorkload() : ProxiedWorkload("idle-connecti
         CancellationToken cancellationToken)
     {
         var pid = target.Pid ?? throw new BenchFailureException("no proxy process to measure");
-        var count = context.IdleConnections;
+        var count = context.IdleConnectionsFor(target.Contender);
 
         // Let the freshly started proxy finish its own start-up allocations before the baseline.
         await Task.Delay(500, cancellationToken);

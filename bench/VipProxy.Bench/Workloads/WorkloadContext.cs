@@ -21,6 +21,15 @@ internal sealed class WorkloadContext(BenchTopology topology, ContenderContext c
 
     public TimeSpan ToolTimeout => TimeSpan.FromSeconds(DurationSeconds) + ToolSlack;
 
-    /// <summary>Idle connections to hold: as asked, capped so that the proxy stays within its fd limit.</summary>
+    /// <summary>Idle connections to hold: as asked, capped so that the proxy stays within its fd limit. HAProxy's
+    /// cap is its maxconn (which must leave room for its pipes); VipProxy needs only its two fds per connection.</summary>
     public int IdleConnections => Math.Min(Options.IdleConnections, Contenders.MaxProxiedConnections - 100);
+
+    /// <summary>The cap for one contender (see <see cref="IdleConnections"/>).</summary>
+    public int IdleConnectionsFor(Contender? contender) => contender is VipProxyContender
+        ? (int)Math.Min(Options.IdleConnections, (Contenders.OpenFilesLimit - 300) / 2)
+        : IdleConnections;
+
+    /// <summary>The most idle connections any contender holds (the backend is sized for it).</summary>
+    public int MaxIdleConnections => (int)Math.Min(Options.IdleConnections, Math.Max(IdleConnections, (Contenders.OpenFilesLimit - 300) / 2));
 }

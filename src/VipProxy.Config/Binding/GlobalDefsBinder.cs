@@ -17,10 +17,18 @@ internal static class GlobalDefsBinder
         public bool SkipCheckAdvertAddresses;
         public IPAddress MulticastGroup = GlobalDefinitions.Default.MulticastGroup;
         public IPEndPoint? MetricsListen;
+        public int? ForwarderThreads;
+        public bool LogConnections = true;
 
         public GlobalDefinitions Build() => new(
-            RouterId, ScriptUser, EnableScriptSecurity, VrrpVersion, Garp.Build(GarpSettings.Default), SkipCheckAdvertAddresses, MulticastGroup, MetricsListen);
+            RouterId, ScriptUser, EnableScriptSecurity, VrrpVersion, Garp.Build(GarpSettings.Default), SkipCheckAdvertAddresses, MulticastGroup, MetricsListen)
+        {
+            ForwarderThreads = ForwarderThreads,
+            LogConnections = LogConnections,
+        };
     }
+
+    private static readonly Dictionary<string, bool> OnOff = new(StringComparer.Ordinal) { ["on"] = true, ["off"] = false };
 
     public static readonly KeywordTable<Builder> Table = new("global_defs")
     {
@@ -31,6 +39,8 @@ internal static class GlobalDefsBinder
         { "vrrp_skip_check_adv_addr", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SkipCheckAdvertAddresses = true; } } },
         { "vrrp_mcast_group4", BindMulticastGroup },
         { "metrics_listen", BindMetricsListen },
+        { "forwarder_threads", (b, s, c) => { if (c.Arguments(s, 1, 1, "forwarder_threads N") && c.Integer(s.Arguments[0], s.Name, 1, 1024, out int n)) { b.ForwarderThreads = n; } } },
+        { "log_connections", (b, s, c) => { if (c.Arguments(s, 1, 1, "log_connections on|off") && c.Choice(s.Arguments[0], s.Name, OnOff, out bool on)) { b.LogConnections = on; } } },
         { "vrrp_garp_master_delay", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.MasterDelay = v) },
         { "vrrp_garp_master_repeat", (b, s, c) => GarpBuilder.BindCount(s, c, v => b.Garp.MasterRepeat = v) },
         { "vrrp_garp_master_refresh", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.MasterRefresh = v) },

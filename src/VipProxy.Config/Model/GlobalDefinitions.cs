@@ -22,6 +22,15 @@ public sealed record GlobalDefinitions(
     System.Net.IPAddress MulticastGroup,
     System.Net.IPEndPoint? MetricsListen)
 {
+    /// <summary>VipProxy <c>forwarder_threads N</c>: the forwarder's event loops (1–1024), each one thread with its own
+    /// epoll and its own listening socket per virtual server. Null (the default): one per CPU this process may run on.
+    /// Read at start; a reload that changes it is reported and applies at the next restart.</summary>
+    public int? ForwarderThreads { get; init; }
+
+    /// <summary>VipProxy <c>log_connections on|off</c>: one log line per finished proxied connection (client, real
+    /// server, bytes each way, duration, close reason and side). Default: on.</summary>
+    public bool LogConnections { get; init; } = true;
+
     public static GlobalDefinitions Default { get; } = new(
         RouterId: null,
         ScriptUser: null,

@@ -3,9 +3,10 @@ using System.Net.Sockets;
 namespace VipProxy.Forwarding.Listening;
 
 /// <summary>
-/// The Linux socket options the forwarder needs and .NET has no <see cref="SocketOptionName"/> for, in one place:
-/// the listener's IP_FREEBIND, and a transparent connect's IP_TRANSPARENT and IP_BIND_ADDRESS_NO_PORT
-/// (&lt;linux/in.h&gt;, &lt;linux/in6.h&gt;). Each throws <see cref="SocketException"/> when the kernel refuses.
+/// The Linux socket options the forwarder needs and .NET has no <see cref="SocketOptionName"/> for, on
+/// <see cref="Socket"/> objects (&lt;linux/in.h&gt;, &lt;linux/in6.h&gt;): the host's start-up check that the kernel grants
+/// IP_TRANSPARENT uses them. The event loops set the same options on raw descriptors (Loop/ListenerSockets.cs,
+/// LoopConnection). Each throws <see cref="SocketException"/> when the kernel refuses.
 /// </summary>
 public static class ForwarderSocketOptions
 {

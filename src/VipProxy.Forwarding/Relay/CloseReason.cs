@@ -52,6 +52,17 @@ public enum CloseReason
 
     /// <summary>The proxy closed the connection: shutdown, or a drain that ran out of time.</summary>
     Shutdown,
+
+    /// <summary>An operator closed this connection by its id (<c>vipproxy connections kill</c>).</summary>
+    OperatorClosed,
+
+    /// <summary>The connection's real server had its sessions shut down (operator shutdown-sessions, or
+    /// <c>shutdown_sessions_on_down</c>).</summary>
+    SessionsShutdown,
+
+    /// <summary>The proxy could not serve the connection: out of descriptors or memory, or an internal error in its
+    /// handling (logged and counted; other connections are not affected).</summary>
+    ProxyError,
 }
 
 /// <summary>Which party caused a <see cref="CloseReason"/>.</summary>
@@ -79,6 +90,7 @@ public static class CloseReasonSides
         _ => ConnectionSide.Proxy,
     };
 
-    /// <summary>Number of <see cref="CloseReason"/> values, for counter arrays indexed by reason.</summary>
-    public const int Count = (int)CloseReason.Shutdown + 1;
+    /// <summary>Number of <see cref="CloseReason"/> values, for counter arrays indexed by reason. Derived from the
+    /// enum (its values are 0…N-1), so a reason added anywhere is counted.</summary>
+    public static readonly int Count = Enum.GetValues<CloseReason>().Length;
 }

@@ -1,5 +1,3 @@
-using VipProxy.Forwarding.Relay;
-
 namespace VipProxy.Forwarding.Runtime;
 
 /// <summary>Process-wide forwarder settings that are not part of keepalived.conf.</summary>
@@ -8,12 +6,26 @@ public sealed record ForwarderOptions
     /// <summary>Default settings.</summary>
     public static ForwarderOptions Default { get; } = new();
 
-    /// <summary>The data path. <see cref="RelayKind.Splice"/> (<see cref="RelayFactory.DefaultKind"/>) measured
-    /// cheapest (bench/results/relay-microbench.md).</summary>
-    public RelayKind Relay { get; init; } = RelayFactory.DefaultKind;
+    /// <summary>Event loops (<c>forwarder_threads</c>) for a runtime that starts its own; 0 means one per CPU this
+    /// process may run on.</summary>
+    public int Threads { get; init; }
 
-    /// <summary>Read size of the relay (held only while data flows); for splice, the user-space fallback buffer.</summary>
-    public int RelayBufferSize { get; init; } = SocketCopyRelay.DefaultBufferSize;
+    /// <summary>Read size of the copy path for a runtime that starts its own loops (tests use small sizes to drive
+    /// the splice path); a read that fills it switches its direction to splice.</summary>
+    internal int CopySize { get; init; } = Loop.EventLoop.DefaultCopySize;
+
+    /// <summary>The kernel adapter for a runtime that starts its own loops (tests wrap it to inject faults).</summary>
+    internal Loop.ILoopKernel Kernel { get; init; } = Loop.LinuxLoopKernel.Instance;
+
+    /// <summary>One line per finished connection (<c>log_connections</c>, default on).</summary>
+    public bool LogConnections { get; init; } = true;
+
+    /// <summary>The forwarder settings of <c>global_defs</c> (<c>forwarder_threads</c>, <c>log_connections</c>).</summary>
+    public static ForwarderOptions From(Config.Model.GlobalDefinitions global)
+    {
+        ArgumentNullException.ThrowIfNull(global);
+        return Default with { Threads = global.ForwarderThreads ?? 0, LogConnections = global.LogConnections };
+    }
 
     /// <summary>Connect attempts per client, each to a different real server, before giving up (redispatch
     /// bound). Never more than the number of usable real servers.</summary>
@@ -35,7 +47,6 @@ public sealed record ForwarderOptions
     /// <summary>listen(2) backlog (the kernel caps it at net.core.somaxconn).</summary>
     public int ListenBacklog { get; init; } = 4096;
 
-    /// <summary>Period of persistence sweeps and of pruning drained real servers. The idle-timeout sweep runs at a
-    /// quarter of the idle timeout when that is shorter.</summary>
+    /// <summary>Period of persistence and per-source sweeps and of pruning drained real servers.</summary>
     public TimeSpan HousekeepingPeriod { get; init; } = TimeSpan.FromSeconds(1);
 }

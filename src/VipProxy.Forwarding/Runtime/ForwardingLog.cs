@@ -24,14 +24,17 @@ internal static partial class ForwardingLog
         CloseReason closeReason,
         ConnectionSide closeSide);
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Virtual server {VirtualServer} listening on {LocalEndpoint}")]
-    public static partial void Listening(ILogger logger, IPEndPoint virtualServer, IPEndPoint localEndpoint);
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Virtual server {VirtualServer} listening on {LocalEndpoint} ({Loops} event loops)")]
+    public static partial void Listening(ILogger logger, IPEndPoint virtualServer, IPEndPoint localEndpoint, int loops);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Virtual server {VirtualServer} stopped accepting")]
     public static partial void StoppedListening(ILogger logger, IPEndPoint virtualServer);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Virtual server {VirtualServer}: accept failed ({Error}); retrying")]
-    public static partial void AcceptFailed(ILogger logger, IPEndPoint virtualServer, SocketError error, Exception exception);
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Virtual server {VirtualServer}: accept failed ({Error}); retrying in 100 ms")]
+    public static partial void AcceptFailed(ILogger logger, IPEndPoint virtualServer, SocketError error);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Error, Message = "Virtual server {VirtualServer}: accepting on loop {Loop} failed unexpectedly; retrying in 100 ms")]
+    public static partial void ListenerCrashed(ILogger logger, IPEndPoint virtualServer, int loop, Exception exception);
 
     /// <summary>A failed connect. Warning, except while the server is already suspect (Debug: its hold-down warning,
     /// <see cref="RealServerSuspect"/>, was logged once).</summary>
@@ -47,8 +50,8 @@ internal static partial class ForwardingLog
     public static partial void ConfigApplied(ILogger logger, IPEndPoint virtualServer, int realServers, int draining);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Warning,
-        Message = "Virtual server {VirtualServer}: drain timed out; closing {Remaining} connections")]
-    public static partial void DrainTimedOut(ILogger logger, IPEndPoint virtualServer, int remaining);
+        Message = "Virtual server {VirtualServer}: drain timed out; the remaining connections were closed")]
+    public static partial void DrainTimedOut(ILogger logger, IPEndPoint virtualServer);
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "Virtual server {VirtualServer}: failure sink threw")]
     public static partial void FailureSinkThrew(ILogger logger, IPEndPoint virtualServer, Exception exception);
@@ -65,4 +68,17 @@ internal static partial class ForwardingLog
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "Virtual server {VirtualServer}: connection {ConnectionId} failed unexpectedly")]
     public static partial void ConnectionCrashed(ILogger logger, IPEndPoint virtualServer, long connectionId, Exception exception);
+}
+
+/// <summary>The event loops' own log messages.</summary>
+internal static partial class LoopLog
+{
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Critical, Message = "Forwarder event loop {Loop} failed; its connections are lost")]
+    public static partial void LoopFailed(ILogger logger, int loop, Exception exception);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Forwarder event loop {Loop}: closing a failed connection failed too")]
+    public static partial void CrashHandlingFailed(ILogger logger, int loop, Exception exception);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Forwarder event loop {Loop}: a control operation failed")]
+    public static partial void ControlFailed(ILogger logger, int loop, Exception exception);
 }

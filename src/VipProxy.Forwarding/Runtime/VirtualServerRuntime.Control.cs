@@ -1,13 +1,13 @@
 using System.Collections.Immutable;
 using System.Net;
 using VipProxy.Config.Model;
-using VipProxy.Forwarding.Relay;
 using VipProxy.Forwarding.Scheduling;
 
 namespace VipProxy.Forwarding.Runtime;
 
 /// <summary>Control operations: health, reload, housekeeping. All serialise on the control lock and publish a new
-/// <see cref="DispatchSnapshot"/>; none of them touches an established connection.</summary>
+/// <see cref="DispatchSnapshot"/>; none of them touches an established connection (a changed <c>idle_timeout</c>
+/// re-arms their timers).</summary>
 public sealed partial class VirtualServerRuntime
 {
     /// <summary>
@@ -103,6 +103,7 @@ public sealed partial class VirtualServerRuntime
                 $"A runtime for {Endpoint} cannot take the configuration of {config.Endpoint}; start a new runtime.", nameof(config));
         }
 
+        bool idleChanged;
         lock (_control)
         {
             var previous = new Dictionary<string, RealServerSlot>(StringComparer.Ordinal);
@@ -141,11 +142,15 @@ public sealed partial class VirtualServerRuntime
             }
 
             _slots = slots;
+            idleChanged = Config.IdleTimeout != config.IdleTimeout;
             Publish(config);
             ForwardingLog.ConfigApplied(_logger, Endpoint, _slots.Count, _draining.Count);
         }
 
-        RescheduleHousekeeping(config);
+        if (idleChanged)
+        {
+            RearmIdleTimers();
+        }
     }
 
     /// <summary>Builds and publishes the snapshot. Caller holds the control lock (or is the constructor).</summary>
@@ -181,23 +186,17 @@ public sealed partial class VirtualServerRuntime
         return new DispatchSnapshot(config, scheduler, _persistence, sorry, live);
     }
 
-    /// <summary>Idle sweeps need a period well under the idle timeout; persistence sweeps and drain pruning are
-    /// fine at <see cref="ForwarderOptions.HousekeepingPeriod"/>.</summary>
-    private void RescheduleHousekeeping(VirtualServer config)
+    /// <summary>Persistence and per-source sweeps and drained-server pruning, every
+    /// <see cref="ForwarderOptions.HousekeepingPeriod"/>. Idle timeouts are not swept: each connection has its own
+    /// timer on its loop's wheel.</summary>
+    private void RescheduleHousekeeping()
     {
-        if (Volatile.Read(ref _disposed) != 0 || _listener.LocalEndpoint is null)
+        if (Volatile.Read(ref _disposed) != 0)
         {
             return;
         }
 
         TimeSpan period = _options.HousekeepingPeriod;
-        if (config.IdleTimeout is { } idle && idle > TimeSpan.Zero)
-        {
-            TimeSpan quarter = idle / 4;
-            period = quarter < period ? quarter : period;
-            period = period < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : period;
-        }
-
         try
         {
             _housekeeping.Change(period, period);
@@ -208,10 +207,8 @@ public sealed partial class VirtualServerRuntime
         }
     }
 
-    /// <summary>
-    /// Periodic, off the data path: closes connections idle past <c>idle_timeout</c> (each read stores a tick; this
-    /// compares them, so reads never touch a timer), sweeps expired persistence entries, forgets drained servers.
-    /// </summary>
+    /// <summary>Periodic, off the data path: sweeps expired persistence entries and per-source entries, forgets
+    /// drained servers whose last connection ended.</summary>
     private void Housekeep()
     {
         if (Interlocked.Exchange(ref _housekeepingRunning, 1) != 0)
@@ -221,30 +218,11 @@ public sealed partial class VirtualServerRuntime
 
         try
         {
-            DispatchSnapshot snapshot = Volatile.Read(ref _snapshot);
-            long now = Environment.TickCount64;
-            if (snapshot.Config.IdleTimeout is { } idle && idle > TimeSpan.Zero)
+            Volatile.Read(ref _snapshot).Persistence?.Sweep();
+            _sources.Sweep();
+            lock (_control)
             {
-                long idleMs = (long)idle.TotalMilliseconds;
-                foreach (KeyValuePair<long, ProxiedConnection> pair in _connections)
-                {
-                    ProxiedConnection connection = pair.Value;
-                    if (connection.IsRelaying && now - connection.LastActivityTick >= idleMs)
-                    {
-                        connection.Abort(CloseReason.IdleTimeout);
-                    }
-                }
-            }
-
-            if (now - _lastPersistenceSweepTick >= (long)_options.HousekeepingPeriod.TotalMilliseconds)
-            {
-                _lastPersistenceSweepTick = now;
-                snapshot.Persistence?.Sweep();
-                _sources.Sweep();
-                lock (_control)
-                {
-                    _draining.RemoveAll(slot => slot.Counters.Open == 0);
-                }
+                _draining.RemoveAll(slot => slot.Counters.Open == 0);
             }
         }
         finally
@@ -252,4 +230,6 @@ public sealed partial class VirtualServerRuntime
             Volatile.Write(ref _housekeepingRunning, 0);
         }
     }
+
+    private int _housekeepingRunning;
 }

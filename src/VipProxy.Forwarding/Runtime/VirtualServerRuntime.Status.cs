@@ -37,9 +37,9 @@ public sealed partial class VirtualServerRuntime
 
         return new VirtualServerTrafficStatus(
             Endpoint,
-            _listener.IsAccepting ? _listener.LocalEndpoint : null,
+            Volatile.Read(ref _accepting) != 0 ? LocalEndpoint : null,
             snapshot.Config.Algorithm,
-            _listener.IsAccepting,
+            Volatile.Read(ref _accepting) != 0,
             Volatile.Read(ref _openConnections),
             Volatile.Read(ref _acceptedConnections),
             snapshot.Persistence?.Count,
@@ -50,43 +50,16 @@ public sealed partial class VirtualServerRuntime
         {
             TrackedSources = _sources.Count,
             UntrackedSourceAdmissions = _sources.Untracked,
+            Crashes = Crashes,
+            ForwarderThreads = _loops.Count,
         };
-    }
-
-    /// <summary>The live connections (for <c>vipproxy status --connections</c> and tests).</summary>
-    public IReadOnlyList<ConnectionStatus> GetConnections()
-    {
-        long now = Environment.TickCount64;
-        return [.. _connections.Values.OrderBy(connection => connection.Id).Select(connection => new ConnectionStatus(
-            connection.Id,
-            connection.ClientEndpoint,
-            connection.RealServerEndpoint,
-            connection.BytesFromClient,
-            connection.BytesToServer,
-            connection.BytesFromServer,
-            connection.BytesToClient,
-            connection.BufferedBytes,
-            TimeSpan.FromMilliseconds(now - connection.StartedTick),
-            TimeSpan.FromMilliseconds(now - connection.LastActivityTick),
-            connection.IsHalfClosed))];
     }
 
     private RealServerTrafficStatus Describe(
         string name, IPEndPoint endpoint, int weight, int? effectiveWeight, bool up, bool draining, ConnectionCounters counters, long maxConnections)
     {
-        // Finished connections are in the counters; live ones are added from their own per-connection counters.
-        long toServer = counters.BytesToServer;
-        long fromServer = counters.BytesFromServer;
-        foreach (KeyValuePair<long, ProxiedConnection> pair in _connections)
-        {
-            if (endpoint.Equals(pair.Value.RealServerEndpoint))
-            {
-                toServer += pair.Value.BytesToServer;
-                fromServer += pair.Value.BytesFromServer;
-            }
-        }
-
+        // The loops count bytes into per-loop cells as they move them: finished and live connections alike.
         return new RealServerTrafficStatus(name, endpoint, weight, effectiveWeight, up, draining, counters.Active, counters.Inactive,
-            counters.Total, toServer, fromServer, counters.FailedConnects, maxConnections);
+            counters.Total, counters.BytesToServer, counters.BytesFromServer, counters.FailedConnects, maxConnections);
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class VirtualServerRuntime
 
     /// <summary>After a failed connect to <paramref name="server"/>: marks it suspect (unless it already is, or it
     /// is not a live configured real server) and logs once per hold-down.</summary>
-    private void OnConnectFailed(RealServerSnapshot server, SocketError error, bool redispatching)
+    internal void OnConnectFailed(RealServerSnapshot server, SocketError error, bool redispatching)
     {
         TimeSpan holdDown = HoldDownFor(Config);
         if (holdDown <= TimeSpan.Zero)

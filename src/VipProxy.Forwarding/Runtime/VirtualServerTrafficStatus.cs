@@ -37,6 +37,13 @@ public sealed record VirtualServerTrafficStatus(
     /// sources with open connections (see <see cref="Admission.SourceAdmissionTable"/>).</summary>
     public long UntrackedSourceAdmissions { get; init; }
 
+    /// <summary>Connections whose handling threw in the proxy: each was closed (<see cref="CloseReason.ProxyError"/>)
+    /// and the others went on.</summary>
+    public long Crashes { get; init; }
+
+    /// <summary>Event loops the virtual server runs on (<c>forwarder_threads</c>).</summary>
+    public int ForwarderThreads { get; init; }
+
     /// <summary>Clients refused by <c>maxconn_per_source</c>.</summary>
     public long SourceLimitRefused => CountOf(CloseReason.SourceLimit);
 
@@ -119,7 +126,7 @@ public sealed record RealServerTrafficStatus(
 public readonly record struct CloseReasonCount(CloseReason Reason, long Count);
 
 /// <summary>One live connection.</summary>
-/// <param name="Id">Connection id.</param>
+/// <param name="Id">Connection id (unique within the process).</param>
 /// <param name="Client">Client address.</param>
 /// <param name="RealServer">Real server (null while connecting).</param>
 /// <param name="BytesFromClient">Bytes read from the client.</param>
@@ -141,4 +148,8 @@ public sealed record ConnectionStatus(
     long BufferedBytes,
     TimeSpan Age,
     TimeSpan Idle,
-    bool HalfClosed);
+    bool HalfClosed)
+{
+    /// <summary>The virtual server (VIP and port) the client connected to.</summary>
+    public IPEndPoint? VirtualServer { get; init; }
+}

@@ -20,9 +20,12 @@ public sealed class ConnectionCounters
     private long _inactive;
     private long _open;
     private long _total;
-    private long _bytesToServer;
-    private long _bytesFromServer;
+    private readonly TrafficCell[] _traffic = new TrafficCell[TrafficStripes];
     private long _failedConnects;
+
+    /// <summary>Per-loop byte counters: each event loop adds to its own cell with plain stores as it moves bytes (one
+    /// writer per cell, no atomic operation, no shared cache line); readers sum them.</summary>
+    private const int TrafficStripes = 64;
 
     /// <summary>Fully established connections.</summary>
     public long Active => Volatile.Read(ref _active);
@@ -37,21 +40,64 @@ public sealed class ConnectionCounters
     /// <summary>Connections ever opened to this server (for status output).</summary>
     public long Total => Volatile.Read(ref _total);
 
-    /// <summary>Bytes forwarded to the server by connections that have ended (live connections report their own).</summary>
-    public long BytesToServer => Volatile.Read(ref _bytesToServer);
+    /// <summary>Bytes forwarded to the server, by finished and live connections.</summary>
+    public long BytesToServer
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < TrafficStripes; i++)
+            {
+                sum += Volatile.Read(ref _traffic[i].ToServer);
+            }
 
-    /// <summary>Bytes received from the server by connections that have ended.</summary>
-    public long BytesFromServer => Volatile.Read(ref _bytesFromServer);
+            return sum;
+        }
+    }
+
+    /// <summary>Bytes received from the server, by finished and live connections.</summary>
+    public long BytesFromServer
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < TrafficStripes; i++)
+            {
+                sum += Volatile.Read(ref _traffic[i].FromServer);
+            }
+
+            return sum;
+        }
+    }
 
     /// <summary>Connect attempts by the forwarder that failed or timed out.</summary>
     public long FailedConnects => Volatile.Read(ref _failedConnects);
 
-    /// <summary>Adds the traffic of a connection that ended. Called once per connection, never per read, so
-    /// connections do not contend on these shared counters while data flows.</summary>
+    /// <summary>Adds bytes moved by event loop <paramref name="loop"/>: only that loop's thread calls it with that
+    /// index, so a plain store is enough.</summary>
+    public void AddLiveTraffic(int loop, long bytesToServer, long bytesFromServer)
+    {
+        ref TrafficCell cell = ref _traffic[loop & (TrafficStripes - 1)];
+        Volatile.Write(ref cell.ToServer, cell.ToServer + bytesToServer);
+        Volatile.Write(ref cell.FromServer, cell.FromServer + bytesFromServer);
+    }
+
+    /// <summary>Adds the traffic of a finished connection from any thread (tests, tools).</summary>
     public void AddTraffic(long bytesToServer, long bytesFromServer)
     {
-        Interlocked.Add(ref _bytesToServer, bytesToServer);
-        Interlocked.Add(ref _bytesFromServer, bytesFromServer);
+        Interlocked.Add(ref _traffic[TrafficStripes - 1].ToServer, bytesToServer);
+        Interlocked.Add(ref _traffic[TrafficStripes - 1].FromServer, bytesFromServer);
+    }
+
+    /// <summary>One loop's byte counts, padded to a cache line so two loops never share one.</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 64)]
+    private struct TrafficCell
+    {
+        [System.Runtime.InteropServices.FieldOffset(0)]
+        public long ToServer;
+
+        [System.Runtime.InteropServices.FieldOffset(8)]
+        public long FromServer;
     }
 
     /// <summary>Counts a failed connect attempt (the attempt's reservation is released separately).</summary>

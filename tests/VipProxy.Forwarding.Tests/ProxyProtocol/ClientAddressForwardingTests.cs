@@ -4,12 +4,11 @@ using System.Net.Sockets;
 using System.Text;
 using VipProxy.Config.Model;
 using VipProxy.Core.ProxyProtocol;
-using VipProxy.Forwarding.Relay;
 using VipProxy.Forwarding.Tests.Support;
 
 namespace VipProxy.Forwarding.Tests.ProxyProtocol;
 
-/// <summary>The forwarder shows real servers the client: a PROXY header first on the stream (every relay). The
+/// <summary>The forwarder shows real servers the client: a PROXY header first on the stream (every data path). The
 /// transparent connect from the client's address is in <see cref="TransparentForwardingTests"/>.</summary>
 public class ClientAddressForwardingTests
 {
@@ -62,12 +61,12 @@ public class ClientAddressForwardingTests
     }
 
     [Theory]
-    [InlineData(RelayKind.Splice, ProxyProtocolVersion.V1)]
-    [InlineData(RelayKind.Splice, ProxyProtocolVersion.V2)]
-    [InlineData(RelayKind.SocketCopy, ProxyProtocolVersion.V1)]
-    [InlineData(RelayKind.SocketCopy, ProxyProtocolVersion.V2)]
-    [InlineData(RelayKind.Pipe, ProxyProtocolVersion.V2)]
-    public async Task The_header_comes_once_before_the_clients_first_byte(RelayKind relay, ProxyProtocolVersion version)
+    [InlineData(DataPath.OneLoop, ProxyProtocolVersion.V1)]
+    [InlineData(DataPath.OneLoop, ProxyProtocolVersion.V2)]
+    [InlineData(DataPath.TwoLoops, ProxyProtocolVersion.V1)]
+    [InlineData(DataPath.TwoLoops, ProxyProtocolVersion.V2)]
+    [InlineData(DataPath.SpliceEager, ProxyProtocolVersion.V2)]
+    public async Task The_header_comes_once_before_the_clients_first_byte(DataPath relay, ProxyProtocolVersion version)
     {
         await using var server = new RecordingServer();
         var (runtime, _, _) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,

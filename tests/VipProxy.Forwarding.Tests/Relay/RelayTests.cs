@@ -6,14 +6,12 @@ using VipProxy.Forwarding.Tests.Support;
 
 namespace VipProxy.Forwarding.Tests.Relay;
 
-/// <summary>Every relay (socket copy, pipe, splice), over real sockets: byte-exact transfer, half-close, reset propagation, close reasons.</summary>
+/// <summary>The relay contract on every data path (one loop, two loops, splice-eager), over real sockets: byte-exact transfer, half-close, reset propagation, close reasons.</summary>
 public class RelayTests
 {
-    public static TheoryData<RelayKind> Relays => new() { RelayKind.SocketCopy, RelayKind.Pipe, RelayKind.Splice };
-
     [Theory]
-    [MemberData(nameof(Relays))]
-    public async Task Payloads_of_several_MB_arrive_byte_exact_both_ways_with_half_close(RelayKind relay)
+    [MemberData(nameof(TestRuntime.DataPaths), MemberType = typeof(TestRuntime))]
+    public async Task Payloads_of_several_MB_arrive_byte_exact_both_ways_with_half_close(DataPath relay)
     {
         byte[] upload = RandomNumberGenerator.GetBytes(6 * 1024 * 1024 + 123);
         byte[] download = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + 7);
@@ -51,8 +49,8 @@ public class RelayTests
     }
 
     [Theory]
-    [MemberData(nameof(Relays))]
-    public async Task Server_closing_first_is_recorded_once_as_real_server_closed(RelayKind relay)
+    [MemberData(nameof(TestRuntime.DataPaths), MemberType = typeof(TestRuntime))]
+    public async Task Server_closing_first_is_recorded_once_as_real_server_closed(DataPath relay)
     {
         await using var server = new LoopbackServer(async socket =>
         {
@@ -85,8 +83,8 @@ public class RelayTests
     }
 
     [Theory]
-    [MemberData(nameof(Relays))]
-    public async Task A_client_reset_resets_the_real_server_side(RelayKind relay)
+    [MemberData(nameof(TestRuntime.DataPaths), MemberType = typeof(TestRuntime))]
+    public async Task A_client_reset_resets_the_real_server_side(DataPath relay)
     {
         var serverSaw = new TaskCompletionSource<SocketError>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = new LoopbackServer(async socket =>
@@ -119,8 +117,8 @@ public class RelayTests
     }
 
     [Theory]
-    [MemberData(nameof(Relays))]
-    public async Task A_real_server_reset_resets_the_client_side(RelayKind relay)
+    [MemberData(nameof(TestRuntime.DataPaths), MemberType = typeof(TestRuntime))]
+    public async Task A_real_server_reset_resets_the_client_side(DataPath relay)
     {
         await using var server = new LoopbackServer(async socket =>
         {
@@ -146,8 +144,8 @@ public class RelayTests
     }
 
     [Theory]
-    [MemberData(nameof(Relays))]
-    public async Task Many_concurrent_connections_each_record_exactly_one_close_reason(RelayKind relay)
+    [MemberData(nameof(TestRuntime.DataPaths), MemberType = typeof(TestRuntime))]
+    public async Task Many_concurrent_connections_each_record_exactly_one_close_reason(DataPath relay)
     {
         await using var server = LoopbackServer.IdEcho("A");
         var (runtime, log, _) = await TestRuntime.StartAsync(

@@ -10,10 +10,8 @@ namespace VipProxy.Forwarding.Tests.Runtime;
 public class TimingTests
 {
     [Theory]
-    [InlineData(RelayKind.SocketCopy)]
-    [InlineData(RelayKind.Pipe)]
-    [InlineData(RelayKind.Splice)]
-    public async Task Idle_timeout_closes_an_idle_connection_but_not_an_active_one(RelayKind relay)
+    [MemberData(nameof(TestRuntime.DataPaths), MemberType = typeof(TestRuntime))]
+    public async Task Idle_timeout_closes_an_idle_connection_but_not_an_active_one(DataPath relay)
     {
         await using var a = LoopbackServer.IdEcho("A");
         var (runtime, log, _) = await TestRuntime.StartAsync(TestConfigs.Virtual(SchedulingAlgorithm.RoundRobin,
@@ -48,10 +46,8 @@ public class TimingTests
     }
 
     [Theory]
-    [InlineData(RelayKind.SocketCopy)]
-    [InlineData(RelayKind.Pipe)]
-    [InlineData(RelayKind.Splice)]
-    public async Task A_slow_reader_keeps_proxy_buffering_bounded(RelayKind relay)
+    [MemberData(nameof(TestRuntime.DataPaths), MemberType = typeof(TestRuntime))]
+    public async Task A_slow_reader_keeps_proxy_buffering_bounded(DataPath relay)
     {
         const long total = 100L * 1024 * 1024;
         long serverSent = 0;
@@ -84,10 +80,10 @@ public class TimingTests
             }
 
             long allocatedWhileStalled = GC.GetTotalAllocatedBytes(precise: true) - before;
-            var connection = Assert.Single(runtime.GetConnections());
+            var connection = Assert.Single(runtime.Connections());
 
-            // Bytes read from upstream but not yet delivered to the client: one buffer (socket copy) or the pipe's
-            // pause threshold plus a segment (pipe). 1 MiB is a wide margin over both; 100 MB is what is pending.
+            // Bytes read from upstream but not yet delivered to the client: one copy buffer (16 KiB) or one kernel pipe
+            // (256 KiB). 1 MiB is a wide margin over both; 100 MB is what is pending.
             Assert.True(connection.BufferedBytes <= 1024 * 1024, $"buffered {connection.BufferedBytes}");
             Assert.True(Volatile.Read(ref serverSent) < total / 2, $"server sent {serverSent}: no backpressure?");
             Assert.True(allocatedWhileStalled < 16 * 1024 * 1024, $"allocated {allocatedWhileStalled} bytes while stalled");

@@ -18,9 +18,10 @@ internal sealed class LoopbackServer : IAsyncDisposable
     public LoopbackServer(Func<Socket, Task> behaviour, string address = "127.0.0.1", int port = 0)
     {
         _behaviour = behaviour;
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        IPAddress bindTo = IPAddress.Parse(address);
+        _listener = new Socket(bindTo.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Bind(new IPEndPoint(IPAddress.Parse(address), port));
+        _listener.Bind(new IPEndPoint(bindTo, port));
         _listener.Listen(512);
         Endpoint = (IPEndPoint)_listener.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync();

@@ -4,8 +4,8 @@ namespace VipProxy.Scenario.Tests.Faults;
 
 /// <summary>
 /// A process's descriptors and resident memory from /proc (pids are global: the scenario LANs have no pid
-/// namespace). Descriptors are split by kind: sockets are connections and listeners; pipes are the splice relay's
-/// pool (KernelPipePool keeps up to 64 idle pipes per size on purpose, so pipes are bounded, not leaked).
+/// namespace). Descriptors are split by kind: sockets are connections and listeners; pipes are the event loops'
+/// splice pools (each loop keeps up to 16 idle pipes on purpose, so pipes are bounded, not leaked).
 /// </summary>
 internal sealed record ProcessFootprint(int Descriptors, int Sockets, int Pipes, long ResidentKiB, long AnonymousKiB, IReadOnlyDictionary<string, int> Kinds)
 {

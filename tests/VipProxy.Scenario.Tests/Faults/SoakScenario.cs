@@ -44,7 +44,8 @@ public sealed class SoakScenario(ITestOutputHelper output)
     /// health checks in flight and timers come and go.</summary>
     private const int DescriptorMargin = 8;
 
-    /// <summary>The splice relay keeps at most 64 idle pipes per size (KernelPipePool.MaxIdle), 2 descriptors each.</summary>
+    /// <summary>Each event loop keeps at most 16 idle kernel pipes for splice (PipePool), 2 descriptors each: 128 covers
+    /// four loops.</summary>
     private const int PipeBound = 2 * 64;
 
     private const long RssMarginKiB = 32 * 1024;
