@@ -68,6 +68,14 @@ else
   failed=$((failed + 1))
 fi
 
+# Name every failed test again at the end, where a CI log's tail shows it (the console logger's report is
+# thousands of lines up, above the benchmark).
+for trx in "$results"/*.trx; do
+  [[ -e $trx ]] || continue
+  grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' "$trx" \
+    | sed -n 's/.* testName="\([^"]*\)".*/  failed: \1/p'
+done
+
 # A project that crashed before writing its results still failed.
 if ((status != 0 && failed == 0)); then failed=1; fi
 if ((files == 0)); then failed=$((failed + 1)); fi
