@@ -43,6 +43,37 @@ public class MetricsTests
     }
 
     [Fact]
+    public void Reload_outcome_and_time_are_exported()
+    {
+        var refusedAt = new DateTimeOffset(2026, 12, 3, 8, 0, 0, TimeSpan.Zero);
+        StatusReport Refused() => SampleReport() with { LastReload = new ReloadStatus(refusedAt, Applied: false, ["x.conf:3:1: unknown keyword"]) };
+        StatusReport Applied() => SampleReport() with { LastReload = new ReloadStatus(refusedAt.AddMinutes(1), Applied: true, []) };
+
+        using (var exporter = new PrometheusExporter(NodeMetrics.MeterName))
+        using (var metrics = new NodeMetrics(SampleReport))
+        {
+            string text = exporter.Scrape();
+            Assert.Contains("vipproxy_config_last_reload_successful 1\n", text, StringComparison.Ordinal);
+            Assert.Contains("vipproxy_config_last_reload_timestamp_seconds 0\n", text, StringComparison.Ordinal);
+        }
+
+        using (var exporter = new PrometheusExporter(NodeMetrics.MeterName))
+        using (var metrics = new NodeMetrics(Refused))
+        {
+            string text = exporter.Scrape();
+            Assert.Contains("vipproxy_config_last_reload_successful 0\n", text, StringComparison.Ordinal);
+            Assert.Contains($"vipproxy_config_last_reload_timestamp_seconds {refusedAt.ToUnixTimeSeconds()}\n", text, StringComparison.Ordinal);
+            AssertValidExposition(text);
+        }
+
+        using (var exporter = new PrometheusExporter(NodeMetrics.MeterName))
+        using (var metrics = new NodeMetrics(Applied))
+        {
+            Assert.Contains("vipproxy_config_last_reload_successful 1\n", exporter.Scrape(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Histograms_have_cumulative_buckets_sum_and_count()
     {
         string meterName = $"test.{Guid.NewGuid():N}";

@@ -38,6 +38,14 @@ public sealed class NodeMetrics : IDisposable
         Counter("vipproxy_vrrp_dropped_packets_total", "Received VRRP packets dropped, by reason.", r =>
             r.VrrpInstances.SelectMany(i => i.DropCounters.Select(d => Measure(d.Value, ("instance", i.Name), ("reason", d.Key)))));
 
+        // haproxy and Prometheus's own convention: the reload outcome as a 0/1 gauge and its time, so an alert
+        // can say "the file on disk is not what runs" without parsing logs. Before any reload, the start counts
+        // as a successful load of the file.
+        Gauge("vipproxy_config_last_reload_successful", "1 if the last configuration reload was applied (or none was attempted), 0 if it was refused.", r =>
+            [Measure(r.LastReload is { Applied: false } ? 0 : 1)]);
+        Gauge("vipproxy_config_last_reload_timestamp_seconds", "Unix time of the last reload attempt, or of the start if none.", r =>
+            [Measure((r.LastReload?.At ?? r.StartedAt).ToUnixTimeSeconds())]);
+
         Gauge("vipproxy_virtual_server_quorum", "1 while the virtual server has its quorum of healthy real servers.", r =>
             r.VirtualServers.Select(v => Measure(v.QuorumUp ? 1 : 0, VirtualServer(v))));
         Gauge("vipproxy_virtual_server_connections_active", "Open client connections.", r =>
