@@ -2,7 +2,8 @@
 # Installs the Debian packages that VipProxy's tests, demo and benchmarks drive as real peers:
 # iproute2 (namespaces, veth, bridge), keepalived (VRRP interop), MariaDB (real servers),
 # HAProxy/wrk/iperf3/sysbench/nginx (benchmark peers), nftables (transparent-mode return path, inside test
-# namespaces only). Only missing packages are installed.
+# namespaces only), prometheus (promtool checks the shipped alert rules), mandoc and lintian (man page and
+# package checks). Only missing packages are installed.
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,7 @@ packages=(
   haproxy nginx-light wrk iperf3 sysbench
   tcpdump gnuplot-nox
   nftables
+  prometheus mandoc lintian
 )
 
 missing=()

@@ -58,7 +58,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
         _metrics = new NodeMetrics(Status);
         if (_config.Global.MetricsListen is { } metricsEndpoint)
         {
-            _exporter = new PrometheusExporter(NodeMetrics.MeterName, Forwarding.ForwardingMetrics.MeterName);
+            _exporter = new PrometheusExporter(NodeMetrics.MeterName, Forwarding.ForwardingMetrics.MeterName, HealthChecks.Monitoring.HealthCheckMetrics.MeterName);
             _metricsServer = new MetricsHttpServer(metricsEndpoint, _exporter.Scrape, _loggerFactory.CreateLogger("vipproxy.metrics"));
             _metricsServer.Start();
         }

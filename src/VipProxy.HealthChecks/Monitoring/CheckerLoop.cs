@@ -13,6 +13,8 @@ internal sealed class CheckerLoop
     private readonly IHealthProbe _probe;
     private readonly CheckScheduler _scheduler;
     private readonly TimeProvider _timeProvider;
+    private readonly KeyValuePair<string, object?> _realServerTag;
+    private readonly KeyValuePair<string, object?> _checkTag;
     private int _successes;
     private int _failures;
     private TaskCompletionSource _nudge = NewNudge();
@@ -20,11 +22,14 @@ internal sealed class CheckerLoop
     /// <summary>At most one probe brought forward by <see cref="Nudge"/> per this interval.</summary>
     public static readonly TimeSpan MinimumExpeditedGap = TimeSpan.FromSeconds(1);
 
-    public CheckerLoop(int index, IHealthProbe probe, CheckTiming timing, bool initialUp, Random random, TimeProvider timeProvider)
+    public CheckerLoop(int index, IHealthProbe probe, CheckTiming timing, bool initialUp, Random random, TimeProvider timeProvider, string realServer)
     {
         _index = index;
         _probe = probe;
         _timeProvider = timeProvider;
+        _realServerTag = new("real_server", realServer);
+        // The description starts with the checker's keyword (TCP_CHECK, MYSQL_CHECK, ...): one series per kind.
+        _checkTag = new("check", probe.Description.Split(' ', 2)[0]);
         _scheduler = new CheckScheduler(timing, initialUp, random, timeProvider);
         InitialStatus = new CheckerStatus(probe.Description, initialUp, _scheduler.Health, 0, 0, null, null);
     }
@@ -43,7 +48,11 @@ internal sealed class CheckerLoop
                 continue;
             }
 
+            long probeStarted = _timeProvider.GetTimestamp();
             ProbeResult result = await ProbeOnceAsync(cancellationToken).ConfigureAwait(false);
+            HealthCheckMetrics.CheckDuration.Record(
+                _timeProvider.GetElapsedTime(probeStarted).TotalSeconds,
+                _realServerTag, _checkTag, new KeyValuePair<string, object?>("result", result.IsUp ? "up" : "down"));
             CheckDecision decision = _scheduler.RecordResult(result.IsUp);
             (_successes, _failures) = result.IsUp ? (_successes + 1, 0) : (0, _failures + 1);
             var status = new CheckerStatus(_probe.Description, decision.IsUp, decision.Health, _successes, _failures,

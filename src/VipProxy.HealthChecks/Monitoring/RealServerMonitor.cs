@@ -55,7 +55,7 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
         _logger = options.LoggerFactory.CreateLogger<RealServerMonitor>();
         _notify = new NotifyScriptLauncher(scripts, options.NotifyScriptTimeout, _logger);
         bool initialUp = !alpha;
-        _checkers = [.. probes.Select((p, i) => new CheckerLoop(i, p.Probe, p.Timing, initialUp, options.Random, _timeProvider))];
+        _checkers = [.. probes.Select((p, i) => new CheckerLoop(i, p.Probe, p.Timing, initialUp, options.Random, _timeProvider, server.Endpoint.ToString()))];
         _health = new RealServerHealth(_checkers.Length, initialUp);
         _status = new RealServerHealthStatus(server.Endpoint, _health.IsUp, server.Weight, null, null, null,
             [.. _checkers.Select(c => c.InitialStatus)]);
