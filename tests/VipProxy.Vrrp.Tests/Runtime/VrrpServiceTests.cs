@@ -182,6 +182,33 @@ public sealed class VrrpServiceTests
     }
 
     [Fact]
+    public async Task An_instance_with_only_excluded_VIPs_adds_them_as_master_and_removes_them_when_it_stops()
+    {
+        var excluded = IPAddress.Parse("198.18.0.200");
+        var service = Service(Parse("""
+            vrrp_instance VI_1 {
+                interface eth0
+                virtual_router_id 51
+                virtual_ipaddress_excluded {
+                    198.18.0.200/24 label eth0:ex
+                }
+            }
+            """));
+        await service.StartAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(4));
+
+        Assert.Equal("MASTER", Status(service).State);
+        Assert.Equal(["198.18.0.200"], Status(service).VipsHeld);
+        Assert.Equal("eth0:ex", _adapters.Netlink.Find(excluded)?.Label);
+        Assert.Equal(Enumerable.Repeat(excluded, 5), _adapters.Arp.Sent);
+        Assert.Empty(VrrpCodec.Decode(Socket.Sent[^1].Datagram).Advertisement!.Packet.Addresses);
+
+        await service.StopAsync(default);
+        Assert.DoesNotContain(excluded, _adapters.Netlink.AddressesOf(2));
+        await service.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_weighted_tracked_interface_changes_the_effective_priority()
     {
         _adapters.Netlink.AddLink(3, "eth1", up: true);
