@@ -199,6 +199,7 @@ public sealed partial class VrrpService : IAsyncDisposable
                 .Where(e => !wanted.TryGetValue(e.Instance.Name, out var next) || !Equals(e.Key, KeyOf(next, newConfig)))
                 .ToList();
             await Task.WhenAll(toStop.Select(e => StopInstanceAsync(e, cancellationToken))).ConfigureAwait(false);
+            ReleaseUnusedArpPorts(newConfig);
             int order = 0;
             foreach (var instance in newConfig.VrrpInstances)
             {
@@ -451,6 +452,33 @@ public sealed partial class VrrpService : IAsyncDisposable
             {
                 _otherArpPorts[device] = port;
             }
+        }
+    }
+
+    /// <summary>
+    /// Closes the other-device ARP sockets (AF_PACKET) that no instance of <paramref name="config"/> names with
+    /// <c>dev</c> any more: without this, a reload that removes such an instance kept its sockets until stop.
+    /// Runs after the stopped instances are gone (their bursts cancelled) and before new ones open theirs.
+    /// </summary>
+    private void ReleaseUnusedArpPorts(KeepalivedConfig config)
+    {
+        var named = config.VrrpInstances
+            .SelectMany(i => i.AllVirtualIpAddresses().Select(a => a.Device).OfType<string>().Where(d => d != i.Interface))
+            .ToHashSet(StringComparer.Ordinal);
+        List<ArpPort> unused;
+        lock (_stateGate)
+        {
+            var devices = _otherArpPorts.Keys.Where(d => !named.Contains(d)).ToList();
+            unused = [.. devices.Select(d => _otherArpPorts[d])];
+            foreach (string device in devices)
+            {
+                _otherArpPorts.Remove(device);
+            }
+        }
+
+        foreach (var port in unused)
+        {
+            port.Sender.Dispose();
         }
     }
 

@@ -398,6 +398,45 @@ public sealed class VrrpServiceTests
     }
 
     [Fact]
+    public async Task Reload_closes_the_ARP_socket_of_another_device_once_no_instance_names_it()
+    {
+        _adapters.Netlink.AddLink(3, "eth1", up: true);
+        const string InstanceB = """
+            vrrp_instance B {
+                interface eth0
+                virtual_router_id 52
+                virtual_ipaddress {
+                    198.18.0.101/24
+                }
+            }
+            """;
+        const string InstanceAWithEth1 = """
+            vrrp_instance A {
+                interface eth0
+                virtual_router_id 51
+                virtual_ipaddress {
+                    198.18.0.100/24
+                    198.18.1.100/24 dev eth1
+                }
+            }
+            """;
+        await using var service = Service(Parse(InstanceAWithEth1 + InstanceB));
+        await service.StartAsync(default);
+        var eth1Arp = _adapters.OtherArp[3];
+
+        // Still named (A changed, restarted with its eth1 VIP): the socket stays open.
+        await service.ApplyConfigAsync(Parse(InstanceAWithEth1.Replace("virtual_router_id 51", "virtual_router_id 51\n priority 90", StringComparison.Ordinal) + InstanceB), default);
+        Assert.Equal(0, eth1Arp.DisposeCount);
+
+        await service.ApplyConfigAsync(Parse(InstanceB), default);
+        Assert.Equal(1, eth1Arp.DisposeCount);
+        Assert.Equal(0, _adapters.Arp.DisposeCount); // eth0's hub still serves B
+
+        await service.StopAsync(default);
+        Assert.Equal(1, eth1Arp.DisposeCount); // not closed twice
+    }
+
+    [Fact]
     public async Task An_instance_on_a_missing_interface_is_reported_as_ERROR_and_the_others_run()
     {
         var config = Parse("""
