@@ -258,26 +258,6 @@ public sealed partial class VrrpService : IAsyncDisposable
         _gate.Dispose();
     }
 
-    /// <summary>keepalived's default script account: keepalived_script when that user exists, else root.</summary>
-    private static ScriptAccount? DefaultScriptUser(GlobalDefinitions global)
-    {
-        if (global.ScriptUser is not null)
-        {
-            return global.ScriptUser;
-        }
-
-        try
-        {
-            return File.ReadLines("/etc/passwd").Any(l => l.StartsWith("keepalived_script:", StringComparison.Ordinal))
-                ? new ScriptAccount("keepalived_script", null)
-                : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
-
     private static InstanceKey KeyOf(VrrpInstance instance, KeepalivedConfig config) => new(
         instance,
         ValueList.From(instance.TrackScripts.Select(t => config.VrrpScripts.FirstOrDefault(s => s.Name == t.Name))),
@@ -330,7 +310,7 @@ public sealed partial class VrrpService : IAsyncDisposable
             var hub = GetOrCreateHub(link, primary, config.Global.MulticastGroup);
             OpenArpPortsForOtherDevices(instance);
             var ports = new DriverPorts(hub.Socket, _netlink!, hub.Arp, hub.HardwareAddress, InterfaceIndex, config.Global.MulticastGroup, _timeWait!, ArpOn);
-            var driver = new VrrpInstanceDriver(instance, options, ports, DefaultScriptUser(config.Global), _adapters.ScriptRunner, _timeProvider, logger);
+            var driver = new VrrpInstanceDriver(instance, options, ports, config.Global.ScriptUser, _adapters.ScriptRunner, _timeProvider, logger);
             entry.Driver = driver;
             entry.Hub = hub;
 
@@ -535,7 +515,7 @@ public sealed partial class VrrpService : IAsyncDisposable
                 return existing;
             }
 
-            var tracker = new ScriptTracker(script, script.User ?? DefaultScriptUser(global), _adapters.ScriptRunner, _timeProvider,
+            var tracker = new ScriptTracker(script, script.User ?? global.ScriptUser, _adapters.ScriptRunner, _timeProvider,
                 _loggerFactory.CreateLogger("vipproxy.vrrp.script." + script.Name));
             _scripts[script.Name] = tracker;
             return tracker;

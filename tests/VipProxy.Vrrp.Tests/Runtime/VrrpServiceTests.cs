@@ -277,6 +277,17 @@ public sealed class VrrpServiceTests
         await service.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData("", null)]
+    [InlineData("global_defs {\n script_user nobody\n }", "nobody")]
+    public async Task Scripts_run_as_script_user_or_leave_the_default_account_to_the_runner(string globalDefs, string? expectedUser)
+    {
+        await using var service = Service(Instance("notify_backup \"/bin/backup.sh\"", outside: globalDefs));
+        await service.StartAsync(default);
+        await Eventually.TrueAsync(() => _adapters.Scripts.Runs.Count == 1, TimeSpan.FromSeconds(5), "notify_backup", TestConfig.PollInterval);
+        Assert.Equal(expectedUser, _adapters.Scripts.Runs[0].User?.User);
+    }
+
     [Fact]
     public async Task Unicast_mode_sends_one_advert_per_peer_and_drops_adverts_from_strangers()
     {
