@@ -156,14 +156,20 @@ public sealed class VrrpServiceTests
         _adapters.Netlink.AddLink(3, "eth1", up: true);
         await using var service = Service(Instance("dont_track_primary\n track_interface {\n eth1\n }"));
         await service.StartAsync(default);
+        var eth0Down = Link(2, "eth0", up: false);
 
-        _adapters.Netlink.SetLink("eth0", up: false);
-        _adapters.Netlink.SetLink("eth1", up: true);
-        await Task.Delay(50);
+        // The link reports go in directly (as the watcher would pass them), so each assertion follows a change
+        // that was applied, not a delay that may have passed before the watcher ran.
+        service.OnLinks([eth0Down, Link(3, "eth1", up: true)]);
         Assert.Equal("BACKUP", Status(service).State);
 
-        _adapters.Netlink.SetLink("eth1", up: false);
-        await Eventually.TrueAsync(() => Status(service).State == "FAULT", TimeSpan.FromSeconds(5), "fault on eth1", TestConfig.PollInterval);
+        service.OnLinks([Link(3, "eth1", up: false)]);
+        Assert.Equal("FAULT", Status(service).State);
+
+        // eth1 back while eth0 is still down: leaving Fault shows the primary's state does not count.
+        service.OnLinks([Link(3, "eth1", up: true)]);
+        Assert.Equal("BACKUP", Status(service).State);
+        Assert.Equal(100, Status(service).EffectivePriority);
     }
 
     [Fact]
@@ -500,6 +506,8 @@ public sealed class VrrpServiceTests
 
         Assert.Equal(2, _adapters.Arp.Sent.Count);
     }
+
+    private static LinkState Link(int index, string name, bool up) => new(index, name, up, new byte[] { 2, 0, 0, 0, 0, (byte)index });
 
     private async Task AdvanceUntil(Func<bool> condition, string what)
     {
