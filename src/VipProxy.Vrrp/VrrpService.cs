@@ -199,6 +199,7 @@ public sealed partial class VrrpService : IAsyncDisposable
                 .Where(e => !wanted.TryGetValue(e.Instance.Name, out var next) || !Equals(e.Key, KeyOf(next, newConfig)))
                 .ToList();
             await Task.WhenAll(toStop.Select(e => StopInstanceAsync(e, cancellationToken))).ConfigureAwait(false);
+            ReleaseUnusedArpPorts(newConfig);
             int order = 0;
             foreach (var instance in newConfig.VrrpInstances)
             {
@@ -257,26 +258,6 @@ public sealed partial class VrrpService : IAsyncDisposable
         _gate.Dispose();
     }
 
-    /// <summary>keepalived's default script account: keepalived_script when that user exists, else root.</summary>
-    private static ScriptAccount? DefaultScriptUser(GlobalDefinitions global)
-    {
-        if (global.ScriptUser is not null)
-        {
-            return global.ScriptUser;
-        }
-
-        try
-        {
-            return File.ReadLines("/etc/passwd").Any(l => l.StartsWith("keepalived_script:", StringComparison.Ordinal))
-                ? new ScriptAccount("keepalived_script", null)
-                : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
-
     private static InstanceKey KeyOf(VrrpInstance instance, KeepalivedConfig config) => new(
         instance,
         ValueList.From(instance.TrackScripts.Select(t => config.VrrpScripts.FirstOrDefault(s => s.Name == t.Name))),
@@ -329,7 +310,7 @@ public sealed partial class VrrpService : IAsyncDisposable
             var hub = GetOrCreateHub(link, primary, config.Global.MulticastGroup);
             OpenArpPortsForOtherDevices(instance);
             var ports = new DriverPorts(hub.Socket, _netlink!, hub.Arp, hub.HardwareAddress, InterfaceIndex, config.Global.MulticastGroup, _timeWait!, ArpOn);
-            var driver = new VrrpInstanceDriver(instance, options, ports, DefaultScriptUser(config.Global), _adapters.ScriptRunner, _timeProvider, logger);
+            var driver = new VrrpInstanceDriver(instance, options, ports, config.Global.ScriptUser, _adapters.ScriptRunner, _timeProvider, logger);
             entry.Driver = driver;
             entry.Hub = hub;
 
@@ -454,6 +435,33 @@ public sealed partial class VrrpService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Closes the other-device ARP sockets (AF_PACKET) that no instance of <paramref name="config"/> names with
+    /// <c>dev</c> any more: without this, a reload that removes such an instance kept its sockets until stop.
+    /// Runs after the stopped instances are gone (their bursts cancelled) and before new ones open theirs.
+    /// </summary>
+    private void ReleaseUnusedArpPorts(KeepalivedConfig config)
+    {
+        var named = config.VrrpInstances
+            .SelectMany(i => i.AllVirtualIpAddresses().Select(a => a.Device).OfType<string>().Where(d => d != i.Interface))
+            .ToHashSet(StringComparer.Ordinal);
+        List<ArpPort> unused;
+        lock (_stateGate)
+        {
+            var devices = _otherArpPorts.Keys.Where(d => !named.Contains(d)).ToList();
+            unused = [.. devices.Select(d => _otherArpPorts[d])];
+            foreach (string device in devices)
+            {
+                _otherArpPorts.Remove(device);
+            }
+        }
+
+        foreach (var port in unused)
+        {
+            port.Sender.Dispose();
+        }
+    }
+
     private ArpPort? ArpOn(string device)
     {
         lock (_stateGate)
@@ -507,7 +515,7 @@ public sealed partial class VrrpService : IAsyncDisposable
                 return existing;
             }
 
-            var tracker = new ScriptTracker(script, script.User ?? DefaultScriptUser(global), _adapters.ScriptRunner, _timeProvider,
+            var tracker = new ScriptTracker(script, script.User ?? global.ScriptUser, _adapters.ScriptRunner, _timeProvider,
                 _loggerFactory.CreateLogger("vipproxy.vrrp.script." + script.Name));
             _scripts[script.Name] = tracker;
             return tracker;

@@ -30,7 +30,8 @@ public sealed class StateMachineTests
                 new ArmTimer(VrrpTimer.MasterDown, _lan.Origin + MasterDown90),
                 new RunNotify(NotifyState.Backup, 90),
             ],
-            actions);
+            actions,
+            new ActionComparer());
         Assert.Equal(VrrpState.Backup, node.State);
         Assert.Equal(MasterDown90, node.Machine.MasterDownInterval);
     }
@@ -58,6 +59,34 @@ public sealed class StateMachineTests
         Assert.True(node.HoldsAddresses);
         Assert.Equal(1, node.Machine.Counters.BecameMaster);
         Assert.Equal(NodeB, node.Machine.MasterAddress);
+    }
+
+    [Fact]
+    public void An_instance_with_only_excluded_addresses_clears_them_at_start_adds_them_as_master_and_removes_them_at_stop()
+    {
+        var excluded = IPAddress.Parse("198.18.1.100");
+        var node = _lan.AddNode(Options(NodeB, priority: 90) with { VirtualAddresses = [], ExcludedAddresses = [excluded] });
+
+        Assert.Contains(new RemoveVirtualAddresses([excluded]), node.Handle(new Startup()), new ActionComparer());
+        _lan.RunUntil(MasterDown90);
+
+        var becameMaster = ActionsAt(node, MasterDown90);
+        Assert.Contains(new AddVirtualAddresses([excluded]), becameMaster, new ActionComparer());
+        Assert.Contains(new SendGratuitousArps([excluded], 5, TimeSpan.Zero), becameMaster, new ActionComparer());
+        Assert.Contains(new RemoveVirtualAddresses([excluded]), node.Handle(new Shutdown()), new ActionComparer());
+    }
+
+    [Fact]
+    public void Address_actions_carry_the_advertised_then_the_excluded_addresses_while_the_advert_carries_only_the_advertised()
+    {
+        var excluded = IPAddress.Parse("198.18.1.100");
+        var node = Start(Options(NodeB, priority: 90) with { ExcludedAddresses = [excluded, Vip] });
+        _lan.RunUntil(MasterDown90);
+
+        var becameMaster = ActionsAt(node, MasterDown90);
+        Assert.Contains(new AddVirtualAddresses([Vip, excluded]), becameMaster, new ActionComparer());
+        Assert.Contains(new SendGratuitousArps([Vip, excluded], 5, TimeSpan.Zero), becameMaster, new ActionComparer());
+        Assert.Equal<IPAddress>([Vip], VrrpPacket.ForInstance(node.Options, 90).Addresses);
     }
 
     [Fact]

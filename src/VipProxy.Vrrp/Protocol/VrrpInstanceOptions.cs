@@ -38,6 +38,18 @@ public sealed record VrrpInstanceOptions
     /// <summary><c>virtual_ipaddress</c>: advertised, and added/removed with mastership.</summary>
     public IReadOnlyList<IPAddress> VirtualAddresses { get; init; } = [];
 
+    /// <summary>
+    /// <c>virtual_ipaddress_excluded</c>: added and removed with mastership like <see cref="VirtualAddresses"/>, but
+    /// never advertised (keepalived holds them even when the advertised list is empty).
+    /// </summary>
+    public IReadOnlyList<IPAddress> ExcludedAddresses { get; init; } = [];
+
+    /// <summary>
+    /// Every address a master holds: the advertised ones, then the excluded ones, each once. The address actions
+    /// carry this list, so they are the complete order.
+    /// </summary>
+    public IReadOnlyList<IPAddress> HeldAddresses => [.. VirtualAddresses.Concat(ExcludedAddresses).Distinct()];
+
     /// <summary>False for <c>nopreempt</c>: a backup then accepts any advert and never takes over from a live master.</summary>
     public bool Preempt { get; init; } = true;
 
@@ -149,6 +161,11 @@ public sealed record VrrpInstanceOptions
         else if (VirtualAddresses.Count > byte.MaxValue)
         {
             errors.Add("At most 255 virtual addresses fit the 8-bit count field.");
+        }
+
+        if (ExcludedAddresses is null || ExcludedAddresses.Any(a => !IPv4Address.IsIPv4(a)))
+        {
+            errors.Add("Every excluded virtual address must be IPv4.");
         }
 
         if (UnicastPeers is null || UnicastPeers.Any(a => !IPv4Address.IsIPv4(a)))

@@ -13,6 +13,9 @@ namespace VipProxy.Vrrp.Protocol;
 public sealed class VrrpStateMachine
 {
     private readonly VrrpInstanceOptions _options;
+
+    // Advertised and excluded: an instance with only virtual_ipaddress_excluded still adds them as master.
+    private readonly IReadOnlyList<IPAddress> _heldAddresses;
     private readonly TimeProvider _timeProvider;
     private readonly TrackingTable _tracking = new();
     private readonly TimeSpan?[] _deadlines = new TimeSpan?[Enum.GetValues<VrrpTimer>().Max(t => (int)t) + 1];
@@ -32,6 +35,7 @@ public sealed class VrrpStateMachine
         ArgumentNullException.ThrowIfNull(timeProvider);
         options.EnsureValid();
         _options = options;
+        _heldAddresses = options.HeldAddresses;
         _timeProvider = timeProvider;
         MasterAdvertisementInterval = options.AdvertisementInterval;
     }
@@ -113,9 +117,9 @@ public sealed class VrrpStateMachine
 
         // keepalived removes a non-owner's VIPs at start, so addresses left by a killed process do not linger
         // on a node that is not master.
-        if (!IsAddressOwner && _options.VirtualAddresses.Count > 0)
+        if (!IsAddressOwner && _heldAddresses.Count > 0)
         {
-            actions.Add(new RemoveVirtualAddresses(_options.VirtualAddresses));
+            actions.Add(new RemoveVirtualAddresses(_heldAddresses));
         }
 
         // keepalived preempt_delay: "after startup ... until preemption".
@@ -287,7 +291,7 @@ public sealed class VrrpStateMachine
         SendAdvertisement(actions, ours);
         int repeat = _options.EffectiveGarpLowerPriorityRepeat;
         SendGratuitousArps(actions, repeat);
-        if (repeat > 0 && _options.EffectiveGarpLowerPriorityDelay > TimeSpan.Zero && _options.VirtualAddresses.Count > 0)
+        if (repeat > 0 && _options.EffectiveGarpLowerPriorityDelay > TimeSpan.Zero && _heldAddresses.Count > 0)
         {
             // keepalived starts one timer thread per such advert; one re-armed deadline sends the same bursts
             // without piling up timers while a stuck peer keeps advertising.
@@ -389,9 +393,9 @@ public sealed class VrrpStateMachine
         MasterAdvertisementInterval = _options.AdvertisementInterval;
         MasterAddress = _options.PrimaryAddress;
         SendAdvertisement(actions, EffectivePriority);
-        if (_options.VirtualAddresses.Count > 0)
+        if (_heldAddresses.Count > 0)
         {
-            actions.Add(new AddVirtualAddresses(_options.VirtualAddresses));
+            actions.Add(new AddVirtualAddresses(_heldAddresses));
             SendGratuitousArps(actions, _options.GarpMasterRepeat);
             if (_options.GarpMasterDelay > TimeSpan.Zero && _options.GarpMasterRepeat > 0)
             {
@@ -421,9 +425,9 @@ public sealed class VrrpStateMachine
             SendAdvertisement(actions, VrrpPacket.PriorityStop);
         }
 
-        if (_options.VirtualAddresses.Count > 0)
+        if (_heldAddresses.Count > 0)
         {
-            actions.Add(new RemoveVirtualAddresses(_options.VirtualAddresses));
+            actions.Add(new RemoveVirtualAddresses(_heldAddresses));
         }
     }
 
@@ -443,9 +447,9 @@ public sealed class VrrpStateMachine
 
     private void SendGratuitousArps(List<VrrpAction> actions, int repeat)
     {
-        if (repeat > 0 && _options.VirtualAddresses.Count > 0)
+        if (repeat > 0 && _heldAddresses.Count > 0)
         {
-            actions.Add(new SendGratuitousArps(_options.VirtualAddresses, repeat, _options.GarpInterval));
+            actions.Add(new SendGratuitousArps(_heldAddresses, repeat, _options.GarpInterval));
         }
     }
 

@@ -10,7 +10,11 @@ public interface IScriptRunner
     Task<VrrpScriptResult> RunAsync(ScriptInvocation invocation, CancellationToken cancellationToken);
 }
 
-/// <summary>One run: the program and its arguments (never a shell line), the account, the time allowed.</summary>
+/// <summary>
+/// One run: the program and its arguments (never a shell line), the account, the time allowed. A null
+/// <paramref name="User"/> (no <c>user</c> and no <c>script_user</c>) leaves the account to the runner, which
+/// resolves keepalived's default (keepalived_script when getpwnam finds it, else root).
+/// </summary>
 public sealed record ScriptInvocation(IReadOnlyList<string> Arguments, ScriptAccount? User, TimeSpan Timeout)
 {
     /// <inheritdoc/>

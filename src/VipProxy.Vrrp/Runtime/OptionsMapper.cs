@@ -31,6 +31,7 @@ public static class OptionsMapper
 
             // Advertised: virtual_ipaddress only; virtual_ipaddress_excluded is added with mastership but never sent.
             VirtualAddresses = [.. instance.VirtualIpAddresses.Select(v => v.Address)],
+            ExcludedAddresses = [.. instance.ExcludedVirtualIpAddresses.Select(v => v.Address)],
 
             // keepalived: nopreempt only with state BACKUP; `state MASTER` + nopreempt is cleared with a warning.
             Preempt = instance.Preempt || instance.InitialState == VrrpInitialState.Master,

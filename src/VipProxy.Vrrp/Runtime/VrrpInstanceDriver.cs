@@ -51,6 +51,9 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
     private readonly Queue<VrrpEvent> _pending = new();
     private readonly ITimer?[] _timers = new ITimer?[Enum.GetValues<VrrpTimer>().Length];
     private readonly HashSet<IPAddress> _held = [];
+
+    // The dev, label and prefix of each address an action may name; the action's payload says which to act on.
+    private readonly Dictionary<IPAddress, VirtualIpAddress> _lines = [];
     private CancellationTokenSource? _garpBurst;
     private bool _processing;
     private bool _disposed;
@@ -70,6 +73,10 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
         _logger = logger;
         _machine = new VrrpStateMachine(options, timeProvider);
         _notify = new NotifyRunner(instance.Name, instance.Notify, scriptUser, scriptRunner, logger);
+        foreach (var line in instance.AllVirtualIpAddresses())
+        {
+            _lines.TryAdd(line.Address, line);
+        }
     }
 
     public VrrpInstance Instance => _instance;
@@ -248,14 +255,14 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
             case SendAdvertisement send:
                 SendAdvert(send.Priority);
                 break;
-            case AddVirtualAddresses:
-                AddAddresses();
+            case AddVirtualAddresses add:
+                AddAddresses(add.Addresses);
                 break;
-            case RemoveVirtualAddresses:
-                RemoveAddresses();
+            case RemoveVirtualAddresses remove:
+                RemoveAddresses(remove.Addresses);
                 break;
             case SendGratuitousArps garp:
-                SendGarps(garp.Repeat, garp.Interval);
+                SendGarps(garp.Addresses, garp.Repeat, garp.Interval);
                 break;
             case ArmTimer arm:
                 ArmTimer(arm.Timer, arm.Deadline);
@@ -295,9 +302,28 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
 
     private int? IndexOf(VirtualIpAddress address) => _ports.InterfaceIndex(address.Device ?? _instance.Interface);
 
-    private void AddAddresses()
+    /// <summary>The config line of each payload address; one the instance does not list is logged and skipped.</summary>
+    private List<VirtualIpAddress> LinesOf(IReadOnlyList<IPAddress> addresses)
     {
-        foreach (var address in _instance.AllVirtualIpAddresses())
+        var lines = new List<VirtualIpAddress>(addresses.Count);
+        foreach (var address in addresses)
+        {
+            if (_lines.TryGetValue(address, out var line))
+            {
+                lines.Add(line);
+            }
+            else
+            {
+                LogUnknownAddress(_logger, _instance.Name, address);
+            }
+        }
+
+        return lines;
+    }
+
+    private void AddAddresses(IReadOnlyList<IPAddress> addresses)
+    {
+        foreach (var address in LinesOf(addresses))
         {
             try
             {
@@ -317,7 +343,7 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
             }
         }
 
-        DropStaleTimeWait();
+        DropStaleTimeWait(addresses);
     }
 
     /// <summary>
@@ -325,11 +351,11 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
     /// earlier mastership belong to connections it no longer owns, and would answer a client that reuses those
     /// ports with ACKs instead of a reset, hanging it for up to 60 s (see <see cref="ITimeWaitReaper"/>).
     /// </summary>
-    private void DropStaleTimeWait()
+    private void DropStaleTimeWait(IReadOnlyList<IPAddress> addresses)
     {
         try
         {
-            int dropped = _ports.TimeWait.DestroyTimeWait([.. _instance.AllVirtualIpAddresses().Select(a => a.Address)]);
+            int dropped = _ports.TimeWait.DestroyTimeWait([.. addresses]);
             if (dropped > 0)
             {
                 LogTimeWaitDropped(_logger, _instance.Name, dropped);
@@ -341,9 +367,9 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
         }
     }
 
-    private void RemoveAddresses()
+    private void RemoveAddresses(IReadOnlyList<IPAddress> addresses)
     {
-        foreach (var address in _instance.AllVirtualIpAddresses())
+        foreach (var address in LinesOf(addresses))
         {
             try
             {
@@ -362,15 +388,15 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
     }
 
     /// <summary>
-    /// keepalived's burst: <paramref name="repeat"/> ARPs per VIP on the instance's interface, <paramref name="interval"/>
+    /// keepalived's burst: <paramref name="repeat"/> ARPs per payload address, each on its VIP's interface, <paramref name="interval"/>
     /// (garp_interval) apart; a burst still running stops when the instance leaves Master.
     /// </summary>
-    private void SendGarps(int repeat, TimeSpan interval)
+    private void SendGarps(IReadOnlyList<IPAddress> addresses, int repeat, TimeSpan interval)
     {
         // keepalived announces each VIP on its own interface: a VIP with "dev eth1" (say, the real servers'
         // gateway) needs its neighbours on eth1 to learn the new MAC as much as the clients on the VRRP interface.
         var announcements = new List<(IPAddress Address, ArpPort Port)>();
-        foreach (var address in _instance.AllVirtualIpAddresses())
+        foreach (var address in LinesOf(addresses))
         {
             string device = address.Device ?? _instance.Interface;
             ArpPort? port = device == _instance.Interface ? new ArpPort(_ports.Arp, _ports.HardwareAddress) : _ports.ArpOn(device);
@@ -472,6 +498,9 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
 
     [LoggerMessage(EventId = 719, Level = LogLevel.Warning, Message = "({Instance}) could not drop TIME_WAIT sockets on the VIPs (kernel without CONFIG_INET_DIAG_DESTROY?): {Reason}; a client that reuses their ports may wait up to 60 s")]
     private static partial void LogTimeWaitFailed(ILogger logger, string instance, string reason);
+
+    [LoggerMessage(EventId = 720, Level = LogLevel.Error, Message = "({Instance}) VIP {Address} is in no virtual_ipaddress list of the instance")]
+    private static partial void LogUnknownAddress(ILogger logger, string instance, IPAddress address);
 
     [LoggerMessage(EventId = 716, Level = LogLevel.Error, Message = "({Instance}) VIP {Address}: no such interface")]
     private static partial void LogNoInterface(ILogger logger, string instance, string address);

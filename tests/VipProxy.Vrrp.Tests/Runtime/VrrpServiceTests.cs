@@ -156,14 +156,20 @@ public sealed class VrrpServiceTests
         _adapters.Netlink.AddLink(3, "eth1", up: true);
         await using var service = Service(Instance("dont_track_primary\n track_interface {\n eth1\n }"));
         await service.StartAsync(default);
+        var eth0Down = Link(2, "eth0", up: false);
 
-        _adapters.Netlink.SetLink("eth0", up: false);
-        _adapters.Netlink.SetLink("eth1", up: true);
-        await Task.Delay(50);
+        // The link reports go in directly (as the watcher would pass them), so each assertion follows a change
+        // that was applied, not a delay that may have passed before the watcher ran.
+        service.OnLinks([eth0Down, Link(3, "eth1", up: true)]);
         Assert.Equal("BACKUP", Status(service).State);
 
-        _adapters.Netlink.SetLink("eth1", up: false);
-        await Eventually.TrueAsync(() => Status(service).State == "FAULT", TimeSpan.FromSeconds(5), "fault on eth1", TestConfig.PollInterval);
+        service.OnLinks([Link(3, "eth1", up: false)]);
+        Assert.Equal("FAULT", Status(service).State);
+
+        // eth1 back while eth0 is still down: leaving Fault shows the primary's state does not count.
+        service.OnLinks([Link(3, "eth1", up: true)]);
+        Assert.Equal("BACKUP", Status(service).State);
+        Assert.Equal(100, Status(service).EffectivePriority);
     }
 
     [Fact]
@@ -179,6 +185,33 @@ public sealed class VrrpServiceTests
         // keepalived's first burst of 5, each VIP on its own interface.
         Assert.Equal(Enumerable.Repeat(Vip, 5), _adapters.Arp.Sent);
         Assert.Equal(Enumerable.Repeat(backVip, 5), _adapters.OtherArp[3].Sent);
+    }
+
+    [Fact]
+    public async Task An_instance_with_only_excluded_VIPs_adds_them_as_master_and_removes_them_when_it_stops()
+    {
+        var excluded = IPAddress.Parse("198.18.0.200");
+        var service = Service(Parse("""
+            vrrp_instance VI_1 {
+                interface eth0
+                virtual_router_id 51
+                virtual_ipaddress_excluded {
+                    198.18.0.200/24 label eth0:ex
+                }
+            }
+            """));
+        await service.StartAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(4));
+
+        Assert.Equal("MASTER", Status(service).State);
+        Assert.Equal(["198.18.0.200"], Status(service).VipsHeld);
+        Assert.Equal("eth0:ex", _adapters.Netlink.Find(excluded)?.Label);
+        Assert.Equal(Enumerable.Repeat(excluded, 5), _adapters.Arp.Sent);
+        Assert.Empty(VrrpCodec.Decode(Socket.Sent[^1].Datagram).Advertisement!.Packet.Addresses);
+
+        await service.StopAsync(default);
+        Assert.DoesNotContain(excluded, _adapters.Netlink.AddressesOf(2));
+        await service.DisposeAsync();
     }
 
     [Fact]
@@ -248,6 +281,17 @@ public sealed class VrrpServiceTests
             runs);
         Assert.Empty(service.GetStatus());
         await service.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("", null)]
+    [InlineData("global_defs {\n script_user nobody\n }", "nobody")]
+    public async Task Scripts_run_as_script_user_or_leave_the_default_account_to_the_runner(string globalDefs, string? expectedUser)
+    {
+        await using var service = Service(Instance("notify_backup \"/bin/backup.sh\"", outside: globalDefs));
+        await service.StartAsync(default);
+        await Eventually.TrueAsync(() => _adapters.Scripts.Runs.Count == 1, TimeSpan.FromSeconds(5), "notify_backup", TestConfig.PollInterval);
+        Assert.Equal(expectedUser, _adapters.Scripts.Runs[0].User?.User);
     }
 
     [Fact]
@@ -371,6 +415,45 @@ public sealed class VrrpServiceTests
     }
 
     [Fact]
+    public async Task Reload_closes_the_ARP_socket_of_another_device_once_no_instance_names_it()
+    {
+        _adapters.Netlink.AddLink(3, "eth1", up: true);
+        const string InstanceB = """
+            vrrp_instance B {
+                interface eth0
+                virtual_router_id 52
+                virtual_ipaddress {
+                    198.18.0.101/24
+                }
+            }
+            """;
+        const string InstanceAWithEth1 = """
+            vrrp_instance A {
+                interface eth0
+                virtual_router_id 51
+                virtual_ipaddress {
+                    198.18.0.100/24
+                    198.18.1.100/24 dev eth1
+                }
+            }
+            """;
+        await using var service = Service(Parse(InstanceAWithEth1 + InstanceB));
+        await service.StartAsync(default);
+        var eth1Arp = _adapters.OtherArp[3];
+
+        // Still named (A changed, restarted with its eth1 VIP): the socket stays open.
+        await service.ApplyConfigAsync(Parse(InstanceAWithEth1.Replace("virtual_router_id 51", "virtual_router_id 51\n priority 90", StringComparison.Ordinal) + InstanceB), default);
+        Assert.Equal(0, eth1Arp.DisposeCount);
+
+        await service.ApplyConfigAsync(Parse(InstanceB), default);
+        Assert.Equal(1, eth1Arp.DisposeCount);
+        Assert.Equal(0, _adapters.Arp.DisposeCount); // eth0's hub still serves B
+
+        await service.StopAsync(default);
+        Assert.Equal(1, eth1Arp.DisposeCount); // not closed twice
+    }
+
+    [Fact]
     public async Task An_instance_on_a_missing_interface_is_reported_as_ERROR_and_the_others_run()
     {
         var config = Parse("""
@@ -423,6 +506,8 @@ public sealed class VrrpServiceTests
 
         Assert.Equal(2, _adapters.Arp.Sent.Count);
     }
+
+    private static LinkState Link(int index, string name, bool up) => new(index, name, up, new byte[] { 2, 0, 0, 0, 0, (byte)index });
 
     private async Task AdvanceUntil(Func<bool> condition, string what)
     {

@@ -202,11 +202,14 @@ internal sealed class FakeArp : IGratuitousArpSender
 
     public IReadOnlyList<IPAddress> Sent => [.. _sent];
 
+    /// <summary>How often it was closed: once is right, more is a double close.</summary>
+    public int DisposeCount => _disposeCount;
+
+    private int _disposeCount;
+
     public void Send(IPAddress address, ReadOnlySpan<byte> senderMac) => _sent.Enqueue(address);
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => Interlocked.Increment(ref _disposeCount);
 }
 
 internal sealed class FakeScriptRunner : IScriptRunner
