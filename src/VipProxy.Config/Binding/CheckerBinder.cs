@@ -235,7 +235,7 @@ internal static class CheckerBinder
                 b.Query = s.Arguments[0].Text;
             }
         });
-        table.Add("expect", (b, s, c) => { if (c.Arguments(s, 1, 1, "expect \"TEXT\"")) { b.Expect = s.Arguments[0]; } });
+        table.Add("expect", (b, s, c) => { if (c.Arguments(s, 1, 1, "expect \"TEXT\"")) { b.Expect = s.Arguments[0] with { Location = s.Location }; } });
         table.Add("expect_regex", (b, s, c) =>
         {
             if (!c.Arguments(s, 1, 1, "expect_regex \"REGEX\""))
@@ -246,7 +246,8 @@ internal static class CheckerBinder
             try
             {
                 _ = new System.Text.RegularExpressions.Regex(s.Arguments[0].Text, System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-                b.ExpectRegex = s.Arguments[0];
+                // Mistakes of the pair (no query, both given) point at the keyword, not at its value.
+                b.ExpectRegex = s.Arguments[0] with { Location = s.Location };
             }
             catch (ArgumentException e)
             {
