@@ -150,7 +150,7 @@ public sealed class MySqlRoleVerdictTests
     [InlineData("ON", "2", null, "OFF", false, false, "wsrep_local_state 2 (Donor/Desynced)")]
     [InlineData("ON", "1", "Joining", "OFF", true, false, "wsrep_local_state 1 (Joining)")]
     [InlineData("ON", "3", "Joined", "OFF", true, false, "wsrep_local_state 3 (Joined)")]
-    [InlineData("OFF", "4", "Synced", "OFF", false, false, "wsrep_ready='OFF'")]
+    [InlineData("OFF", "4", "Synced", "OFF", false, false, "wsrep_ready=OFF")]
     [InlineData("ON", "2", "Donor/Desynced", "ON", true, false, "wsrep_desync=ON")]
     [InlineData("ON", "4", "Synced", "ON", false, false, "wsrep_desync=ON")]
     public void Galera(string ready, string state, string? comment, string desync, bool donorOk, bool up, string reason)

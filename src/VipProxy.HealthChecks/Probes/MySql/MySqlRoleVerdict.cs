@@ -141,7 +141,7 @@ internal static class MySqlRoleVerdict
 
         if (ParseOnOff(readyText) != true)
         {
-            return Part.Fail($"wsrep_ready={Show(readyText)}");
+            return Part.Fail($"wsrep_ready={readyText ?? "NULL"}");
         }
 
         if (TryNameValues(answers.Variables, out IReadOnlyDictionary<string, string?> variables, out _)
