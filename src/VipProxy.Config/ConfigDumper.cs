@@ -220,6 +220,7 @@ public static class ConfigDumper
         }
 
         w.Line($"retry {s.Retry}");
+        w.LineIf(s.Rise != 1, $"rise {s.Rise}");
         w.Line($"delay_before_retry {Seconds(s.DelayBeforeRetry)}");
         w.Line($"warmup {Seconds(s.Warmup)}");
         w.Line($"delay_loop {Seconds(s.DelayLoop)}");

@@ -90,4 +90,32 @@ public class MySqlRoleKeywordTests
         Assert.Equal(config.VirtualServers.Single().RealServers.Single().Checkers.Single(),
             again.VirtualServers.Single().RealServers.Single().Checkers.Single());
     }
+
+    [Fact]
+    public void Rise_defaults_to_1_is_set_on_a_checker_and_inherited_from_the_virtual_server()
+    {
+        Assert.Equal(1, RealServer(" TCP_CHECK {\n }").Checkers.Single().Settings.Rise);
+        Assert.Equal(3, RealServer(" TCP_CHECK {\n  rise 3\n }").Checkers.Single().Settings.Rise);
+        VirtualServer vs = VirtualServer("rise 2\nreal_server 198.18.1.1 3306 {\n MYSQL_CHECK {\n  user u\n  password p\n }\n MISC_CHECK {\n  misc_path /bin/true\n  rise 4\n }\n}");
+        Assert.Equal([2, 4], vs.RealServers.Single().Checkers.Select(c => c.Settings.Rise));
+    }
+
+    [Theory]
+    [InlineData("   rise 0", "5:9", "'rise' 0 is out of range: it must be from 1 to 1000")]
+    [InlineData("   rise", "5:8", "'rise' is missing its value")]
+    public void Rise_mistakes(string body, string at, string message)
+    {
+        List<string> errors = Errors(File(body));
+        string error = errors.FirstOrDefault(e => e.Contains(message, StringComparison.Ordinal)) ?? string.Join('\n', errors);
+        Assert.StartsWith($"{ConfigPath}:{at}: error: ", error);
+    }
+
+    [Fact]
+    public void Rise_survives_the_dump()
+    {
+        KeepalivedConfig config = Valid(File("   user u\n   password p\n   rise 5"));
+        KeepalivedConfig again = Valid(ConfigDumper.Dump(config));
+
+        Assert.Equal(5, again.VirtualServers.Single().RealServers.Single().Checkers.Single().Settings.Rise);
+    }
 }

@@ -45,7 +45,10 @@ internal static class CheckerBinder
                 Retry: timing.Retry ?? (Keyword == "MISC_CHECK" ? 0 : 1),
                 DelayBeforeRetry: timing.DelayBeforeRetry ?? TimeSpan.FromSeconds(1),
                 Warmup: timing.Warmup ?? delayLoop,
-                DelayLoop: delayLoop);
+                DelayLoop: delayLoop)
+            {
+                Rise = timing.Rise ?? 1,
+            };
             switch (Keyword)
             {
                 case "TCP_CHECK":

@@ -19,7 +19,12 @@ public sealed record CheckSettings(
     int Retry,
     TimeSpan DelayBeforeRetry,
     TimeSpan Warmup,
-    TimeSpan DelayLoop);
+    TimeSpan DelayLoop)
+{
+    /// <summary><c>rise N</c>: consecutive good probes that bring a down server up. Default 1 (keepalived has no
+    /// such knob: one good probe).</summary>
+    public int Rise { get; init; } = 1;
+}
 
 /// <summary>One checker of a real server.</summary>
 public abstract record HealthCheck(CheckSettings Settings)
