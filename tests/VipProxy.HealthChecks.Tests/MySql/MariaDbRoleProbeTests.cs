@@ -98,6 +98,33 @@ public sealed class MariaDbRoleProbeTests(MariaDbFixture fixture, ITestOutputHel
     }
 
     [Fact]
+    public async Task Max_replication_lag_on_a_replica_whose_replication_does_not_run_is_down()
+    {
+        await Server.CreateUserAsync(MonitorUser, MonitorPassword, "127.0.0.1");
+        await Server.ExecuteSqlAsync($"GRANT SLAVE MONITOR ON *.* TO '{MonitorUser}'@'127.0.0.1'");
+        // A replica of a primary that is not there (port 9 on loopback: nothing listens): the IO thread keeps
+        // connecting, so Seconds_Behind_Master is NULL, the state of a replica whose replication has broken.
+        await Server.ExecuteSqlAsync("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=9, MASTER_USER='repl', MASTER_PASSWORD='x', MASTER_CONNECT_RETRY=60");
+        try
+        {
+            await Server.ExecuteSqlAsync("START SLAVE");
+            ProbeResult running = await Probe(c => c with { MaxReplicationLag = 10 }, MonitorUser, MonitorPassword).ProbeAsync(CancellationToken.None);
+            await Server.ExecuteSqlAsync("STOP SLAVE");
+            ProbeResult stopped = await Probe(c => c with { MaxReplicationLag = 10 }, MonitorUser, MonitorPassword).ProbeAsync(CancellationToken.None);
+
+            Assert.False(running.IsUp);
+            Assert.Matches(@"^replication stopped: Seconds_Behind_Master NULL \(IO thread '(Connecting|No)', SQL thread 'Yes'\)$", running.Reason);
+            Assert.False(stopped.IsUp);
+            Assert.Equal("replication stopped: Seconds_Behind_Master NULL (IO thread 'No', SQL thread 'No')", stopped.Reason);
+            output.WriteLine($"{running}\n{stopped}");
+        }
+        finally
+        {
+            await Server.ExecuteSqlAsync("STOP SLAVE; RESET SLAVE ALL");
+        }
+    }
+
+    [Fact]
     public async Task Galera_on_a_server_without_wsrep_is_down_with_a_reason()
     {
         ProbeResult result = await Probe(c => c with { Galera = true }).ProbeAsync(CancellationToken.None);
