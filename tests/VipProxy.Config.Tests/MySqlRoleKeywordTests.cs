@@ -44,6 +44,11 @@ public class MySqlRoleKeywordTests
     public void Query_with_exact_expect() =>
         Assert.Equal(("SELECT 'ok'", "ok"), (Check("  query \"SELECT 'ok'\"\n  expect \"ok\"").Query, Check("  query \"SELECT 'ok'\"\n  expect \"ok\"").Expect));
 
+    [Fact]
+    public void Query_text_keeps_comment_characters_and_quotes_inside_its_double_quotes() =>
+        Assert.Equal("SELECT 'a#b' FROM t WHERE c != 1 AND d = \"x\"",
+            Check("  query \"SELECT 'a#b' FROM t WHERE c != 1 AND d = \\\"x\\\"\"").Query);
+
     [Theory]
     [InlineData("   user u\n   expect \"1\"", "6:4", "'expect' and 'expect_regex' compare the result of 'query \"SQL\"', but this MYSQL_CHECK has no 'query'")]
     [InlineData("   user u\n   expect_regex \"1\"", "6:4", "has no 'query'")]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using VipProxy.Config.Diagnostics;
 using VipProxy.Config.Model;
 using VipProxy.Config.Syntax;
@@ -248,7 +249,7 @@ internal static class CheckerBinder
 
             try
             {
-                _ = new System.Text.RegularExpressions.Regex(s.Arguments[0].Text, System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+                _ = new Regex(s.Arguments[0].Text, RegexOptions.CultureInvariant);
                 // Mistakes of the pair (no query, both given) point at the keyword, not at its value.
                 b.ExpectRegex = s.Arguments[0] with { Location = s.Location };
             }

@@ -169,6 +169,12 @@ public sealed class MySqlRoleVerdictTests
     public void Galera_on_a_server_without_wsrep_is_down() =>
         AssertVerdict(false, "not a Galera node: no wsrep_ready status", Decide(Check with { Galera = true }, Variables(), Status()));
 
+    [Fact]
+    public void Galera_with_a_refused_variables_query_is_down_not_silently_up() =>
+        AssertVerdict(false, "SHOW GLOBAL VARIABLES failed: error 1227: Access denied",
+            Decide(Check with { Galera = true }, Error("SHOW GLOBAL VARIABLES", 1227, "Access denied"),
+                Status(("wsrep_ready", "ON"), ("wsrep_local_state", "4"))));
+
     // ---- query / expect
 
     [Theory]

@@ -144,8 +144,12 @@ internal static class MySqlRoleVerdict
             return Part.Fail($"wsrep_ready={readyText ?? "NULL"}");
         }
 
-        if (TryNameValues(answers.Variables, out IReadOnlyDictionary<string, string?> variables, out _)
-            && variables.TryGetValue("wsrep_desync", out string? desync) && ParseOnOff(desync) == true)
+        if (!TryNameValues(answers.Variables, out IReadOnlyDictionary<string, string?> variables, out Part variablesFailure))
+        {
+            return variablesFailure;
+        }
+
+        if (variables.TryGetValue("wsrep_desync", out string? desync) && ParseOnOff(desync) == true)
         {
             return Part.Fail("wsrep_desync=ON");
         }
