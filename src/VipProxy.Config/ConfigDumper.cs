@@ -220,6 +220,7 @@ public static class ConfigDumper
         }
 
         w.Line($"retry {s.Retry}");
+        w.LineIf(s.Rise != 1, $"rise {s.Rise}");
         w.Line($"delay_before_retry {Seconds(s.DelayBeforeRetry)}");
         w.Line($"warmup {Seconds(s.Warmup)}");
         w.Line($"delay_loop {Seconds(s.DelayLoop)}");
@@ -247,6 +248,13 @@ public static class ConfigDumper
                 w.LineIf(mysql.User is not null, $"user {mysql.User}");
                 w.LineIf(mysql.Password is not null, $"password {mysql.Password}");
                 w.LineIf(mysql.Database is not null, $"database {mysql.Database}");
+                w.LineIf(mysql.Role != MySqlRole.Any, $"role {mysql.Role.ToString().ToLowerInvariant()}");
+                w.LineIf(mysql.MaxReplicationLag is not null, $"max_replication_lag {mysql.MaxReplicationLag}");
+                w.LineIf(mysql.Galera, "galera on");
+                w.LineIf(mysql.GaleraDonorOk, "galera_donor_ok on");
+                w.LineIf(mysql.Query is not null, $"query {Quote(mysql.Query ?? "")}");
+                w.LineIf(mysql.Expect is not null, $"expect {Quote(mysql.Expect ?? "")}");
+                w.LineIf(mysql.ExpectRegex is not null, $"expect_regex {Quote(mysql.ExpectRegex ?? "")}");
                 break;
         }
 

@@ -13,6 +13,7 @@ internal sealed class CheckTimingOverrides
     public int? Retry;
     public TimeSpan? DelayBeforeRetry;
     public TimeSpan? Warmup;
+    public int? Rise;
 
     public CheckTimingOverrides Over(CheckTimingOverrides parent) => new()
     {
@@ -21,6 +22,7 @@ internal sealed class CheckTimingOverrides
         Retry = Retry ?? parent.Retry,
         DelayBeforeRetry = DelayBeforeRetry ?? parent.DelayBeforeRetry,
         Warmup = Warmup ?? parent.Warmup,
+        Rise = Rise ?? parent.Rise,
     };
 
     /// <summary>Adds the timing keywords to a table whose builder exposes a <see cref="CheckTimingOverrides"/>.</summary>
@@ -42,6 +44,13 @@ internal sealed class CheckTimingOverrides
             }
         });
         table.Add("delay_before_retry", (b, s, c) => { if (Seconds(s, c, 0, 86_400, out var v)) { timing(b).DelayBeforeRetry = v; } });
+        table.Add("rise", (b, s, c) =>
+        {
+            if (c.Arguments(s, 1, 1, "rise COUNT") && c.Integer(s.Arguments[0], s.Name, 1, 1000, out int v))
+            {
+                timing(b).Rise = v;
+            }
+        });
         table.Add("warmup", (b, s, c) => { if (Seconds(s, c, 0, 86_400, out var v)) { timing(b).Warmup = v; } });
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using VipProxy.Config.Diagnostics;
 using VipProxy.Config.Model;
 using VipProxy.Config.Syntax;
@@ -25,6 +26,15 @@ internal static class CheckerBinder
         public string? MySqlUser;
         public string? MySqlPassword;
         public string? Database;
+        public MySqlRole Role = MySqlRole.Any;
+        public int? MaxReplicationLag;
+        public bool Galera;
+        public bool GaleraDonorOk;
+        public string? Query;
+        public Token? Expect;
+        public Token? ExpectRegex;
+        public SourceLocation? FirstRoleKeyword;
+        public SourceLocation? DonorOkLocation;
 
         public HealthCheck? Build(CheckTimingOverrides inherited, string? virtualHost, BindContext context)
         {
@@ -36,7 +46,10 @@ internal static class CheckerBinder
                 Retry: timing.Retry ?? (Keyword == "MISC_CHECK" ? 0 : 1),
                 DelayBeforeRetry: timing.DelayBeforeRetry ?? TimeSpan.FromSeconds(1),
                 Warmup: timing.Warmup ?? delayLoop,
-                DelayLoop: delayLoop);
+                DelayLoop: delayLoop)
+            {
+                Rise = timing.Rise ?? 1,
+            };
             switch (Keyword)
             {
                 case "TCP_CHECK":
@@ -68,10 +81,62 @@ internal static class CheckerBinder
                         context.Warning(Location, "MYSQL_CHECK has 'user' but no 'password': it logs in with an empty password");
                     }
 
-                    return new MySqlCheck(settings, MySqlUser, MySqlPassword, Database);
+                    return BuildMySql(settings, context);
             }
         }
+
+        private MySqlCheck? BuildMySql(CheckSettings settings, BindContext context)
+        {
+            bool ok = true;
+            if (MySqlUser is null && FirstRoleKeyword is { } roleAt)
+            {
+                context.Error(roleAt, "this MYSQL_CHECK keyword runs a query, which needs a login: give the check 'user' and 'password'");
+                ok = false;
+            }
+
+            if (Query is null)
+            {
+                foreach (Token expectation in new[] { Expect, ExpectRegex }.Where(t => t.HasValue).Select(t => t!.Value))
+                {
+                    context.Error(expectation.Location, "'expect' and 'expect_regex' compare the result of 'query \"SQL\"', but this MYSQL_CHECK has no 'query'");
+                    ok = false;
+                }
+            }
+
+            if (Expect is not null && ExpectRegex is not null)
+            {
+                context.Error(ExpectRegex.Value.Location, "give either 'expect' or 'expect_regex', not both");
+                ok = false;
+            }
+
+            if (GaleraDonorOk && !Galera && DonorOkLocation is { } donorAt)
+            {
+                context.Warning(donorAt, "'galera_donor_ok on' has no effect without 'galera on'");
+            }
+
+            return ok
+                ? new MySqlCheck(settings, MySqlUser, MySqlPassword, Database)
+                {
+                    Role = Role,
+                    MaxReplicationLag = MaxReplicationLag,
+                    Galera = Galera,
+                    GaleraDonorOk = GaleraDonorOk,
+                    Query = Query,
+                    Expect = Expect?.Text,
+                    ExpectRegex = ExpectRegex?.Text,
+                }
+                : null;
+        }
     }
+
+    private static readonly Dictionary<string, MySqlRole> Roles = new(StringComparer.Ordinal)
+    {
+        ["primary"] = MySqlRole.Primary,
+        ["replica"] = MySqlRole.Replica,
+        ["any"] = MySqlRole.Any,
+    };
+
+    private static readonly Dictionary<string, bool> OnOff = new(StringComparer.Ordinal) { ["on"] = true, ["off"] = false };
 
     public static readonly KeywordTable<Builder> Tcp = Connecting("TCP_CHECK");
 
@@ -128,6 +193,71 @@ internal static class CheckerBinder
         table.Add("user", (b, s, c) => { if (c.Arguments(s, 1, 1, "user NAME")) { b.MySqlUser = s.Arguments[0].Text; } });
         table.Add("password", (b, s, c) => { if (c.Arguments(s, 1, 1, "password SECRET")) { b.MySqlPassword = s.Arguments[0].Text; } });
         table.Add("database", (b, s, c) => { if (c.Arguments(s, 1, 1, "database NAME")) { b.Database = s.Arguments[0].Text; } });
+        table.Add("role", (b, s, c) =>
+        {
+            b.FirstRoleKeyword ??= s.Location;
+            if (c.Arguments(s, 1, 1, "role primary|replica|any") && c.Choice(s.Arguments[0], s.Name, Roles, out MySqlRole v))
+            {
+                b.Role = v;
+            }
+        });
+        table.Add("max_replication_lag", (b, s, c) =>
+        {
+            b.FirstRoleKeyword ??= s.Location;
+            if (c.Arguments(s, 1, 1, "max_replication_lag SECONDS") && c.Integer(s.Arguments[0], s.Name, 0, 31_536_000, out int v))
+            {
+                b.MaxReplicationLag = v;
+            }
+        });
+        table.Add("galera", (b, s, c) =>
+        {
+            b.FirstRoleKeyword ??= s.Location;
+            if (c.Arguments(s, 1, 1, "galera on|off") && c.Choice(s.Arguments[0], s.Name, OnOff, out bool v))
+            {
+                b.Galera = v;
+            }
+        });
+        table.Add("galera_donor_ok", (b, s, c) =>
+        {
+            b.DonorOkLocation = s.Location;
+            if (c.Arguments(s, 1, 1, "galera_donor_ok on|off") && c.Choice(s.Arguments[0], s.Name, OnOff, out bool v))
+            {
+                b.GaleraDonorOk = v;
+            }
+        });
+        table.Add("query", (b, s, c) =>
+        {
+            b.FirstRoleKeyword ??= s.Location;
+            if (c.Arguments(s, 1, 1, "query \"SQL\""))
+            {
+                if (string.IsNullOrWhiteSpace(s.Arguments[0].Text))
+                {
+                    c.Error(s.Arguments[0].Location, "'query' is empty");
+                    return;
+                }
+
+                b.Query = s.Arguments[0].Text;
+            }
+        });
+        table.Add("expect", (b, s, c) => { if (c.Arguments(s, 1, 1, "expect \"TEXT\"")) { b.Expect = s.Arguments[0] with { Location = s.Location }; } });
+        table.Add("expect_regex", (b, s, c) =>
+        {
+            if (!c.Arguments(s, 1, 1, "expect_regex \"REGEX\""))
+            {
+                return;
+            }
+
+            try
+            {
+                _ = new Regex(s.Arguments[0].Text, RegexOptions.CultureInvariant);
+                // Mistakes of the pair (no query, both given) point at the keyword, not at its value.
+                b.ExpectRegex = s.Arguments[0] with { Location = s.Location };
+            }
+            catch (ArgumentException e)
+            {
+                c.Error(s.Arguments[0].Location, $"'expect_regex' is not a valid regular expression: {e.Message}");
+            }
+        });
         return table;
     }
 

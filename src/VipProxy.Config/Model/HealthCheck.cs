@@ -19,7 +19,12 @@ public sealed record CheckSettings(
     int Retry,
     TimeSpan DelayBeforeRetry,
     TimeSpan Warmup,
-    TimeSpan DelayLoop);
+    TimeSpan DelayLoop)
+{
+    /// <summary><c>rise N</c>: consecutive good probes that bring a down server up. Default 1 (keepalived has no
+    /// such knob: one good probe).</summary>
+    public int Rise { get; init; } = 1;
+}
 
 /// <summary>One checker of a real server.</summary>
 public abstract record HealthCheck(CheckSettings Settings)
@@ -68,7 +73,45 @@ public sealed record MiscCheck(CheckSettings Settings, ScriptCommand Path, TimeS
 /// <c>Aborted_connects</c> or towards <c>max_connect_errors</c>. Without <c>user</c> only the greeting is read.
 /// </summary>
 /// <param name="Database"><c>database NAME</c>: schema to select at login. Default: none.</param>
+/// <remarks>The optional role keywords each add a query after the login (instead of COM_PING); all must pass.</remarks>
 public sealed record MySqlCheck(CheckSettings Settings, string? User, string? Password, string? Database) : HealthCheck(Settings)
 {
     public override string Keyword => "MYSQL_CHECK";
+
+    /// <summary><c>role primary|replica|any</c>: which value of <c>@@read_only</c> (and <c>@@super_read_only</c>)
+    /// counts as up. Default any (not queried).</summary>
+    public MySqlRole Role { get; init; } = MySqlRole.Any;
+
+    /// <summary><c>max_replication_lag SECS</c>: down when the replica's <c>Seconds_Behind_Master</c> is above
+    /// this, or NULL (replication stopped). Default: not queried.</summary>
+    public int? MaxReplicationLag { get; init; }
+
+    /// <summary><c>galera on</c>: up only while <c>wsrep_ready</c> is ON and <c>wsrep_local_state</c> is 4 (Synced).</summary>
+    public bool Galera { get; init; }
+
+    /// <summary><c>galera_donor_ok on</c>: with <see cref="Galera"/>, state 2 (Donor/Desynced) is up too.</summary>
+    public bool GaleraDonorOk { get; init; }
+
+    /// <summary><c>query "SQL"</c>: a statement whose first column of the first row is compared.</summary>
+    public string? Query { get; init; }
+
+    /// <summary><c>expect "TEXT"</c>: the exact value the query must return.</summary>
+    public string? Expect { get; init; }
+
+    /// <summary><c>expect_regex "RE"</c>: a .NET regular expression the query's value must match (unanchored).</summary>
+    public string? ExpectRegex { get; init; }
+
+    /// <summary>True when only today's login and COM_PING run: no keyword asks the server anything.</summary>
+    public bool IsPingOnly => Role == MySqlRole.Any && MaxReplicationLag is null && !Galera && Query is null;
+}
+
+/// <summary>The role a MYSQL_CHECK requires of the server.</summary>
+public enum MySqlRole
+{
+    /// <summary>Either; read_only is not queried.</summary>
+    Any,
+    /// <summary>Writable: <c>read_only</c> and <c>super_read_only</c> OFF.</summary>
+    Primary,
+    /// <summary>Read-only: <c>read_only</c> ON.</summary>
+    Replica,
 }

@@ -85,7 +85,7 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
     public static CheckTiming TimingOf(CheckSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return new CheckTiming(settings.DelayLoop, settings.ConnectTimeout, settings.Retry, settings.DelayBeforeRetry, settings.Warmup);
+        return new CheckTiming(settings.DelayLoop, settings.ConnectTimeout, settings.Retry, settings.DelayBeforeRetry, settings.Warmup, settings.Rise);
     }
 
     /// <summary>Raised when the server goes up or down, after the status is updated.</summary>

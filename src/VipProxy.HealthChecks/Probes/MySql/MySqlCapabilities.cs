@@ -12,4 +12,5 @@ internal enum MySqlCapabilities : uint
     Transactions = 0x2000,
     SecureConnection = 0x8000,
     PluginAuth = 0x80000,
+    DeprecateEof = 0x0100_0000,
 }

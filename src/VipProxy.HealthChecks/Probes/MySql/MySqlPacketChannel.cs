@@ -42,6 +42,10 @@ internal sealed class MySqlPacketChannel(Socket socket)
     public Task WriteCommandAsync(byte command, CancellationToken cancellationToken) =>
         WriteAsync(0, new[] { command }, cancellationToken);
 
+    /// <summary>Sends a command with its argument (e.g. COM_QUERY and the statement): a new exchange.</summary>
+    public Task WriteCommandAsync(byte command, ReadOnlySpan<byte> argument, CancellationToken cancellationToken) =>
+        WriteAsync(0, (byte[])[command, .. argument], cancellationToken);
+
     private async Task WriteAsync(byte sequence, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var packet = new byte[4 + payload.Length];

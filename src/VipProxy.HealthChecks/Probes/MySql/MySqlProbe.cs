@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using VipProxy.Config.Model;
 
 namespace VipProxy.HealthChecks.Probes.MySql;
@@ -26,6 +27,8 @@ public sealed class MySqlProbe : IHealthProbe
     private readonly ProbeTarget _target;
     private readonly MySqlCredentials? _credentials;
     private readonly TimeProvider _timeProvider;
+    private readonly MySqlCheck _check;
+    private readonly Regex? _expectRegex;
 
     /// <summary>Creates the probe.</summary>
     public MySqlProbe(ProbeTarget target, MySqlCheck check, TimeProvider? timeProvider = null)
@@ -35,6 +38,8 @@ public sealed class MySqlProbe : IHealthProbe
         _target = target;
         _credentials = check.User is null ? null : new MySqlCredentials(check.User, check.Password ?? string.Empty, check.Database);
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _check = check;
+        _expectRegex = check.ExpectRegex is null ? null : MySqlRoleVerdict.CompileExpectRegex(check.ExpectRegex);
     }
 
     /// <inheritdoc/>
@@ -72,6 +77,11 @@ public sealed class MySqlProbe : IHealthProbe
             return refused;
         }
 
+        if (!_check.IsPingOnly)
+        {
+            return await AskRoleAsync(channel, greeting, step, deadline).ConfigureAwait(false);
+        }
+
         step.Current = "waiting for the reply to COM_PING";
         await channel.WriteCommandAsync(ComPing, deadline).ConfigureAwait(false);
         MySqlPacket pong = await channel.ReadAsync(deadline).ConfigureAwait(false);
@@ -89,6 +99,38 @@ public sealed class MySqlProbe : IHealthProbe
         await channel.WriteCommandAsync(ComQuit, deadline).ConfigureAwait(false);
         await WaitForServerCloseAsync(channel, deadline).ConfigureAwait(false);
         return ProbeResult.Up($"logged in as '{_credentials.User}' to {greeting.DisplayVersion}, ping OK");
+    }
+
+    /// <summary>The role keywords: their statements instead of COM_PING (an answer proves the session works just
+    /// as well), then COM_QUIT, then the verdict on the answers. A statement the server refuses (ERR) leaves the
+    /// session usable, so the others still run and the session still ends cleanly.</summary>
+    private async Task<ProbeResult> AskRoleAsync(MySqlPacketChannel channel, MySqlGreeting greeting, ProbeStep step, CancellationToken deadline)
+    {
+        MySqlCapabilities negotiated = MySqlHandshakeResponse.Negotiate(greeting.Capabilities, _credentials!.Database is not null);
+        async Task<MySqlQueryOutcome?> RunAsync(string? statement)
+        {
+            if (statement is null)
+            {
+                return null;
+            }
+
+            step.Current = $"waiting for the reply to {statement}";
+            return await MySqlQuery.RunAsync(channel, statement, negotiated, deadline).ConfigureAwait(false);
+        }
+
+        string version = greeting.DisplayVersion;
+        MySqlQueryOutcome? variables = await RunAsync(MySqlRoleVerdict.VariablesStatement(_check)).ConfigureAwait(false);
+        MySqlQueryOutcome? galera = await RunAsync(_check.Galera ? MySqlRoleVerdict.GaleraStatusStatement : null).ConfigureAwait(false);
+        MySqlQueryOutcome? replica = await RunAsync(_check.MaxReplicationLag is null ? null : MySqlRoleVerdict.ReplicaStatusStatement(version))
+            .ConfigureAwait(false);
+        MySqlQueryOutcome? query = await RunAsync(_check.Query).ConfigureAwait(false);
+
+        step.Current = "quitting";
+        await channel.WriteCommandAsync(ComQuit, deadline).ConfigureAwait(false);
+        await WaitForServerCloseAsync(channel, deadline).ConfigureAwait(false);
+
+        ProbeResult verdict = MySqlRoleVerdict.Decide(_check, new MySqlServerAnswers(version, variables, galera, replica, query), _expectRegex);
+        return verdict.IsUp ? verdict with { Reason = $"logged in as '{_credentials.User}' to {version}: {verdict.Reason}" } : verdict;
     }
 
     private async Task WaitForServerCloseAsync(MySqlPacketChannel channel, CancellationToken deadline)
