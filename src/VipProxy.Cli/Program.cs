@@ -20,7 +20,12 @@ var root = new RootCommand("VipProxy: a Layer-4 TCP load balancer with VRRP virt
     RunCommand.Create(),
     StatusCommand.Create(),
     DemoCommand.Create(),
+    CompletionCommand.Create(),
 };
+
+// Hidden: writes the man pages from this command tree and the config binder's keyword tables (the package build
+// calls it), so the pages cannot drift from what the binary accepts.
+root.Add(ManualCommand.Create(root));
 
 // No process-termination handling from the command line library: on SIGINT/SIGTERM it would end the process two
 // seconds later whatever the command is doing. `run` drains connections for longer under the generic host's own

@@ -41,7 +41,7 @@ internal sealed class ConfigBinder
         { "virtual_server", (b, s, c) => b.BindVirtualServer(s), BlockUse.Required, true },
     };
 
-    private static readonly IReadOnlyList<IKeywordTable> AllTables =
+    internal static readonly IReadOnlyList<IKeywordTable> AllTables =
     [
         TopLevel, GlobalDefsBinder.Table, VrrpScriptBinder.Table, VrrpInstanceBinder.Table, VirtualServerBinder.Table,
         .. VirtualServerBinder.NestedTables,

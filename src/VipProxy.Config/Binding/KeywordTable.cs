@@ -15,11 +15,18 @@ internal enum BlockUse
 /// The keywords one kind of block accepts, each with the code that reads it. The table is also the list
 /// that unknown keywords are compared against for "did you mean".
 /// </summary>
-internal sealed class KeywordTable<TBuilder>(string blockName) : IEnumerable<string>, IKeywordTable
+internal sealed class KeywordTable<TBuilder> : IEnumerable<string>, IKeywordTable
 {
     private readonly Dictionary<string, Rule> _rules = new(StringComparer.Ordinal);
 
-    public string BlockName { get; } = blockName;
+    public KeywordTable(string blockName)
+    {
+        BlockName = blockName;
+        // Every table registers itself, so the man page and the keyword list can never miss one.
+        KeywordTableRegistry.Register(this);
+    }
+
+    public string BlockName { get; }
 
     public IEnumerable<string> Keywords => _rules.Keys;
 
@@ -65,6 +72,29 @@ internal sealed class KeywordTable<TBuilder>(string blockName) : IEnumerable<str
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     private sealed record Rule(Action<TBuilder, Statement, BindContext> Bind, BlockUse Block, bool Repeatable);
+}
+
+/// <summary>Every keyword table that was created, in creation order.</summary>
+internal static class KeywordTableRegistry
+{
+    private static readonly Lock Gate = new();
+    private static readonly List<IKeywordTable> Tables = [];
+
+    public static void Register(IKeywordTable table)
+    {
+        lock (Gate)
+        {
+            Tables.Add(table);
+        }
+    }
+
+    public static IReadOnlyList<IKeywordTable> All()
+    {
+        lock (Gate)
+        {
+            return [.. Tables];
+        }
+    }
 }
 
 /// <summary>What <see cref="BindContext.ReportUnknown"/> needs of any table.</summary>
