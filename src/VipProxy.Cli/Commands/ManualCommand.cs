@@ -167,18 +167,29 @@ internal static partial class ManualCommand
 
         using var reader = new StreamReader(stream);
         var blocks = new Stack<string>();
+        string? lastKey = null;
         while (reader.ReadLine() is { } line)
         {
+            // A line that is only a comment, right after a commented keyword, continues that keyword's text.
+            Match continuation = ContinuationLine().Match(line);
+            if (continuation.Success && lastKey is not null)
+            {
+                notes[lastKey] = $"{notes[lastKey]} {continuation.Groups["text"].Value.Trim()}";
+                notes[$"*/{lastKey[(lastKey.IndexOf('/', StringComparison.Ordinal) + 1)..]}"] = notes[lastKey];
+                continue;
+            }
+
+            lastKey = null;
             Match statement = ReferenceLine().Match(line);
             if (statement.Success)
             {
                 string keyword = statement.Groups["keyword"].Value;
                 string block = blocks.Count > 0 ? blocks.Peek() : "the top level";
                 string comment = statement.Groups["comment"].Value.Trim();
-                if (comment.Length > 0)
+                if (comment.Length > 0 && notes.TryAdd($"{block}/{keyword}", comment))
                 {
-                    notes.TryAdd($"{block}/{keyword}", comment);
                     notes.TryAdd($"*/{keyword}", comment);
+                    lastKey = $"{block}/{keyword}";
                 }
 
                 if (statement.Groups["open"].Success)
@@ -197,6 +208,10 @@ internal static partial class ManualCommand
         return notes;
     }
 
-    [GeneratedRegex(@"^\s*(?<keyword>[A-Za-z_][A-Za-z0-9_]*)\b[^#{]*(?<open>\{)?[^#]*(#\s*(?<comment>.*))?$")]
+    // "keyword args { # text" or "! keyword # text" (a commented-out optional keyword still documents itself).
+    [GeneratedRegex(@"^\s*(?:!\s*)?(?<keyword>[A-Za-z_][A-Za-z0-9_]*)\b[^#{]*(?<open>\{)?[^#]*(#\s*(?<comment>.*))?$")]
     private static partial Regex ReferenceLine();
+
+    [GeneratedRegex(@"^\s+#(?<text>.*)$")]
+    private static partial Regex ContinuationLine();
 }
