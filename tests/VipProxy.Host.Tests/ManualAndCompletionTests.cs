@@ -137,7 +137,7 @@ public sealed partial class ManualAndCompletionTests
 
     private static RootCommand CommandTree()
     {
-        var root = new RootCommand { CheckCommand.Create(), RunCommand.Create(), StatusCommand.Create(), DemoCommand.Create(), CompletionCommand.Create() };
+        var root = new RootCommand { CheckCommand.Create(), RunCommand.Create(), StatusCommand.Create(), DemoCommand.Create(), CompletionCommand.Create(), ImportCommand.Create() };
         return root;
     }
 
