@@ -138,7 +138,7 @@ internal static class VirtualServerBinder
     // LVS schedulers that keepalived accepts and VipProxy does not implement.
     private static readonly HashSet<string> OtherLvsAlgorithms = new(StringComparer.Ordinal)
     {
-        "lblc", "lblcr", "dh", "sed", "nq", "fo", "ovf", "twos",
+        "lblc", "lblcr", "dh", "sed", "nq", "ovf", "twos",
     };
 
     public static readonly KeywordTable<Builder> Table = CreateTable();
@@ -181,7 +181,7 @@ internal static class VirtualServerBinder
 
     private static void BindAlgorithm(Builder builder, Statement statement, BindContext context)
     {
-        if (!context.Arguments(statement, 1, 1, "lb_algo rr|wrr|lc|wlc|sh|mh"))
+        if (!context.Arguments(statement, 1, 1, "lb_algo rr|wrr|lc|wlc|sh|mh|fo"))
         {
             return;
         }
@@ -189,13 +189,13 @@ internal static class VirtualServerBinder
         Token name = statement.Arguments[0];
         if (OtherLvsAlgorithms.Contains(name.Text))
         {
-            context.Error(name.Location, $"lb_algo {name.Text} is not supported by VipProxy; use one of rr, wrr, lc, wlc, sh, mh");
+            context.Error(name.Location, $"lb_algo {name.Text} is not supported by VipProxy; use one of rr, wrr, lc, wlc, sh, mh, fo");
             return;
         }
 
         if (!SchedulingAlgorithmNames.TryParse(name.Text, out SchedulingAlgorithm algorithm))
         {
-            context.Error(name.Location, $"'{statement.Name}' expects one of rr, wrr, lc, wlc, sh, mh, not '{name.Text}'");
+            context.Error(name.Location, $"'{statement.Name}' expects one of rr, wrr, lc, wlc, sh, mh, fo, not '{name.Text}'");
             return;
         }
 

@@ -6,7 +6,7 @@ namespace VipProxy.Config.Model;
 /// <summary><c>virtual_server IP PORT { … }</c>: a TCP listener and the real servers behind it.</summary>
 /// <param name="Endpoint">Address and port to listen on (usually a VIP; bound with IP_FREEBIND so a backup can listen before it holds the VIP).</param>
 /// <param name="DelayLoop"><c>delay_loop SECS</c>: health check period. Default 60 s.</param>
-/// <param name="Algorithm"><c>lb_algo rr|wrr|lc|wlc|sh|mh</c>. Default wlc.</param>
+/// <param name="Algorithm"><c>lb_algo rr|wrr|lc|wlc|sh|mh|fo</c>. Default wlc.</param>
 /// <param name="PersistenceTimeout"><c>persistence_timeout [SECS]</c>: keep a client on its real server this long after its last connection. Null: off. The keyword alone means 360 s.</param>
 /// <param name="PersistenceGranularity"><c>persistence_granularity MASK</c>: clients in one masked network share an entry. Default 255.255.255.255.</param>
 /// <param name="SorryServer"><c>sorry_server IP PORT</c>: used only while no real server is up.</param>
