@@ -199,6 +199,7 @@ public static class ConfigDumper
         w.LineIf(r.SendProxy == ProxyProtocolVersion.V1, "send_proxy");
         w.LineIf(r.SendProxy == ProxyProtocolVersion.V2, "send_proxy_v2");
         w.LineIf(r.CheckSendProxy, "check_send_proxy");
+        w.LineIf(r.Backup, "backup");
         foreach (HealthCheck check in r.Checkers)
         {
             DumpCheck(w, check);

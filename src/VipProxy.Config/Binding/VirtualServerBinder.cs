@@ -72,6 +72,11 @@ internal static class VirtualServerBinder
                 }
             }
 
+            if (realServers.Count > 0 && realServers.TrueForAll(r => r.Backup))
+            {
+                context.Warning(Location, $"every real_server of virtual_server {Describe()} is 'backup': backups stand in only while every non-backup server is down, so with none they all take connections as ordinary servers; remove 'backup' or add a non-backup server");
+            }
+
             int totalWeight = realServers.Sum(r => r.Weight);
             if (realServers.Count > 0 && Quorum - Hysteresis > totalWeight)
             {
@@ -100,6 +105,7 @@ internal static class VirtualServerBinder
         public string? VirtualHost;
         public ProxyProtocolVersion? SendProxy;
         public bool? CheckSendProxy;
+        public bool Backup;
         public List<CheckerBinder.Builder> Checkers = [];
 
         public RealServer? Build(Builder virtualServer, CheckTimingOverrides inherited, BindContext context)
@@ -131,7 +137,7 @@ internal static class VirtualServerBinder
                 context.Warning(Location, $"real_server {Endpoint.Address} {Endpoint.Port} gets both 'transparent' and a PROXY header: the server already sees the client's address; keep one of the two");
             }
 
-            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy);
+            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy, Backup);
         }
     }
 
@@ -318,6 +324,7 @@ internal static class VirtualServerBinder
             { "send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V1; } } },
             { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
             { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
+            { "backup", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Backup = true; } } },
         };
         foreach (string checker in new[] { "TCP_CHECK", "HTTP_GET", "MISC_CHECK", "MYSQL_CHECK" })
         {

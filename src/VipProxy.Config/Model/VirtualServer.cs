@@ -60,6 +60,7 @@ public sealed record VirtualServer(
 /// <param name="Checkers">The health checkers; the server is up only while all of them pass. None: always up.</param>
 /// <param name="SendProxy">VipProxy <c>send_proxy</c> / <c>send_proxy_v2</c> (HAProxy's send-proxy, send-proxy-v2): start each forwarded connection with a PROXY protocol header naming the client. Set on the real_server or inherited from the virtual_server.</param>
 /// <param name="CheckSendProxy">VipProxy <c>check_send_proxy</c> (HAProxy's check-send-proxy): health checks also start with the PROXY header. Off by default so real servers that only accept PROXY from the forwarder still see plain checks only when they ask for them.</param>
+/// <param name="Backup">VipProxy <c>backup</c> (HAProxy's backup): the server takes new connections only while no non-backup server of the virtual server is up with weight above 0; then the backups share them by the virtual server's lb_algo.</param>
 public sealed record RealServer(
     IPEndPoint Endpoint,
     int Weight,
@@ -69,7 +70,8 @@ public sealed record RealServer(
     int? MaxConnections,
     ValueList<HealthCheck> Checkers,
     ProxyProtocolVersion SendProxy = ProxyProtocolVersion.None,
-    bool CheckSendProxy = false);
+    bool CheckSendProxy = false,
+    bool Backup = false);
 
 /// <summary>At most <paramref name="Connections"/> new connections in any <paramref name="Period"/>.</summary>
 public sealed record ConnectionRateLimit(int Connections, TimeSpan Period);
