@@ -3,7 +3,8 @@ using static VipProxy.Config.Tests.ConfigAssert;
 
 namespace VipProxy.Config.Tests;
 
-/// <summary>The forwarder's failover keywords from #16: <c>backup</c> on a real_server.</summary>
+/// <summary>The forwarder's keywords from #16: <c>backup</c> on a real_server, <c>tcp_keepalive</c> on a
+/// virtual_server.</summary>
 public class FailoverKeywordTests
 {
     private static string TwoServers(string first, string second) =>
@@ -45,5 +46,32 @@ public class FailoverKeywordTests
         KeepalivedConfig again = Valid(ConfigDumper.Dump(config));
         Assert.Equal(config.VirtualServers.Single().RealServers, again.VirtualServers.Single().RealServers);
         Assert.True(again.VirtualServers.Single().RealServers[1].Backup);
+    }
+
+    [Fact]
+    public void Tcp_keepalive_takes_idle_interval_and_count()
+    {
+        Assert.Equal(new TcpKeepalive(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(10), 5), VirtualServer("tcp_keepalive 60 10 5").TcpKeepalive);
+        Assert.Null(VirtualServer("").TcpKeepalive);
+    }
+
+    [Theory]
+    [InlineData("tcp_keepalive 60 10", "2:20", "tcp_keepalive IDLE_SECONDS INTERVAL_SECONDS COUNT")]
+    [InlineData("tcp_keepalive 0 10 5", "2:15", "from 1 to 32767")]
+    [InlineData("tcp_keepalive 60 32768 5", "2:18", "from 1 to 32767")]
+    [InlineData("tcp_keepalive 60 10 128", "2:21", "from 1 to 127")]
+    [InlineData("tcp_keepalive 60 1.5 5", "2:18", "whole number")]
+    public void Tcp_keepalive_refuses_what_the_kernel_would(string line, string at, string message)
+    {
+        string error = SingleError($"virtual_server 198.18.0.100 8066 {{\n{line}\n protocol TCP\n}}\n");
+        Assert.StartsWith($"{ConfigPath}:{at}: error: ", error);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_dump_reads_back_with_tcp_keepalive()
+    {
+        KeepalivedConfig config = Valid("virtual_server 198.18.0.100 8066 {\n protocol TCP\n tcp_keepalive 300 15 3\n}\n");
+        Assert.Equal(config.VirtualServers.Single().TcpKeepalive, Valid(ConfigDumper.Dump(config)).VirtualServers.Single().TcpKeepalive);
     }
 }

@@ -33,6 +33,7 @@ internal static class VirtualServerBinder
         public bool Transparent;
         public int? MaxConnectionsPerSource;
         public ConnectionRateLimit? ConnectionRatePerSource;
+        public TcpKeepalive? TcpKeepalive;
         public ProxyProtocolVersion SendProxy;
         public bool CheckSendProxy;
         public List<RealServerBuilder> RealServers = [];
@@ -87,7 +88,7 @@ internal static class VirtualServerBinder
                 Endpoint, timing.DelayLoop!.Value, Algorithm, PersistenceTimeout, PersistenceGranularity, SorryServer,
                 SorryServerInhibit, InhibitOnFailure, Quorum, Hysteresis, QuorumUp, QuorumDown, Alpha, Omega,
                 MaxConnections, ProxyConnectTimeout, IdleTimeout, Transparent, MaxConnectionsPerSource, ConnectionRatePerSource,
-                new(realServers));
+                new(realServers), TcpKeepalive);
         }
 
         public string Describe() => Endpoint is null ? "" : $"{Endpoint.Address} {Endpoint.Port}";
@@ -176,6 +177,7 @@ internal static class VirtualServerBinder
             { "transparent", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Transparent = true; } } },
             { "maxconn_per_source", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn_per_source N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnectionsPerSource = v; } } },
             { "conn_rate_per_source", BindConnectionRate },
+            { "tcp_keepalive", BindTcpKeepalive },
             { "send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V1; } } },
             { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
             { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
@@ -297,6 +299,19 @@ internal static class VirtualServerBinder
             && context.Seconds(statement.Arguments[1], statement.Name, 0.001, 86_400, out TimeSpan period))
         {
             builder.ConnectionRatePerSource = new ConnectionRateLimit(connections, period);
+        }
+    }
+
+    private static void BindTcpKeepalive(Builder builder, Statement statement, BindContext context)
+    {
+        // The kernel's own limits (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT), so setsockopt never refuses
+        // a value the file was allowed to hold; whole seconds because that is the kernel's unit.
+        if (context.Arguments(statement, 3, 3, "tcp_keepalive IDLE_SECONDS INTERVAL_SECONDS COUNT")
+            && context.Integer(statement.Arguments[0], statement.Name, 1, 32767, out int idle)
+            && context.Integer(statement.Arguments[1], statement.Name, 1, 32767, out int interval)
+            && context.Integer(statement.Arguments[2], statement.Name, 1, 127, out int count))
+        {
+            builder.TcpKeepalive = new TcpKeepalive(TimeSpan.FromSeconds(idle), TimeSpan.FromSeconds(interval), count);
         }
     }
 

@@ -24,6 +24,8 @@ namespace VipProxy.Config.Model;
 /// <param name="Transparent">VipProxy <c>transparent</c>: connect to real servers from the client's own address (IP_TRANSPARENT), as LVS-NAT does; replies must route back through this host.</param>
 /// <param name="MaxConnectionsPerSource">VipProxy <c>maxconn_per_source N</c>: at most N concurrent connections from one client IP. Default: unlimited.</param>
 /// <param name="ConnectionRatePerSource">VipProxy <c>conn_rate_per_source N SECS</c>: at most N new connections from one client IP in any SECS seconds. Default: unlimited.</param>
+/// <param name="RealServers">The real servers, in configuration order.</param>
+/// <param name="TcpKeepalive">VipProxy <c>tcp_keepalive IDLE INTERVAL COUNT</c>: TCP keepalive on both legs of every proxied connection. Null: the kernel's default (off).</param>
 public sealed record VirtualServer(
     IPEndPoint Endpoint,
     TimeSpan DelayLoop,
@@ -45,7 +47,8 @@ public sealed record VirtualServer(
     bool Transparent,
     int? MaxConnectionsPerSource,
     ConnectionRateLimit? ConnectionRatePerSource,
-    ValueList<RealServer> RealServers)
+    ValueList<RealServer> RealServers,
+    TcpKeepalive? TcpKeepalive = null)
 {
     /// <summary>keepalived's value for a bare <c>persistence_timeout</c>.</summary>
     public static readonly TimeSpan DefaultPersistenceTimeout = TimeSpan.FromSeconds(360);
@@ -72,6 +75,16 @@ public sealed record RealServer(
     ProxyProtocolVersion SendProxy = ProxyProtocolVersion.None,
     bool CheckSendProxy = false,
     bool Backup = false);
+
+/// <summary>
+/// TCP keepalive for the client and real-server sockets: SO_KEEPALIVE with TCP_KEEPIDLE, TCP_KEEPINTVL and
+/// TCP_KEEPCNT. Idle pooled connections then keep firewall and NAT state alive, and a peer that vanished without a
+/// FIN or RST is detected after <see cref="Idle"/> + <see cref="Count"/> × <see cref="Interval"/>.
+/// </summary>
+/// <param name="Idle">Idle time before the first probe (whole seconds, 1–32767).</param>
+/// <param name="Interval">Time between unanswered probes (whole seconds, 1–32767).</param>
+/// <param name="Count">Unanswered probes before the connection is reset (1–127).</param>
+public sealed record TcpKeepalive(TimeSpan Idle, TimeSpan Interval, int Count);
 
 /// <summary>At most <paramref name="Connections"/> new connections in any <paramref name="Period"/>.</summary>
 public sealed record ConnectionRateLimit(int Connections, TimeSpan Period);
