@@ -180,6 +180,7 @@ public static class ConfigDumper
         w.LineIf(v.Transparent, "transparent");
         w.LineIf(v.MaxConnectionsPerSource is not null, $"maxconn_per_source {v.MaxConnectionsPerSource}");
         w.LineIf(v.ConnectionRatePerSource is not null, $"conn_rate_per_source {v.ConnectionRatePerSource?.Connections} {Seconds(v.ConnectionRatePerSource?.Period ?? TimeSpan.Zero)}");
+        w.LineIf(v.TcpKeepalive is not null, $"tcp_keepalive {(int)(v.TcpKeepalive?.Idle.TotalSeconds ?? 0)} {(int)(v.TcpKeepalive?.Interval.TotalSeconds ?? 0)} {v.TcpKeepalive?.Count}");
         foreach (RealServer r in v.RealServers)
         {
             DumpRealServer(w, r);
@@ -199,6 +200,7 @@ public static class ConfigDumper
         w.LineIf(r.SendProxy == ProxyProtocolVersion.V1, "send_proxy");
         w.LineIf(r.SendProxy == ProxyProtocolVersion.V2, "send_proxy_v2");
         w.LineIf(r.CheckSendProxy, "check_send_proxy");
+        w.LineIf(r.Backup, "backup");
         foreach (HealthCheck check in r.Checkers)
         {
             DumpCheck(w, check);

@@ -139,6 +139,7 @@ public class KeywordTests
         { "lb_algo lc", v => v.Algorithm, SchedulingAlgorithm.LeastConnection },
         { "lb_algo sh", v => v.Algorithm, SchedulingAlgorithm.SourceHashing },
         { "lb_algo mh", v => v.Algorithm, SchedulingAlgorithm.MaglevHashing },
+        { "lb_algo fo", v => v.Algorithm, SchedulingAlgorithm.WeightedFailover },
         { "lvs_sched rr", v => v.Algorithm, SchedulingAlgorithm.RoundRobin },
         { "lb_kind NAT", v => v.Algorithm, SchedulingAlgorithm.WeightedLeastConnection },
         { "persistence_timeout 50", v => v.PersistenceTimeout, TimeSpan.FromSeconds(50) },

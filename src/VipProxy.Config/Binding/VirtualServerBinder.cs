@@ -33,6 +33,7 @@ internal static class VirtualServerBinder
         public bool Transparent;
         public int? MaxConnectionsPerSource;
         public ConnectionRateLimit? ConnectionRatePerSource;
+        public TcpKeepalive? TcpKeepalive;
         public ProxyProtocolVersion SendProxy;
         public bool CheckSendProxy;
         public List<RealServerBuilder> RealServers = [];
@@ -72,6 +73,11 @@ internal static class VirtualServerBinder
                 }
             }
 
+            if (realServers.Count > 0 && realServers.TrueForAll(r => r.Backup))
+            {
+                context.Warning(Location, $"every real_server of virtual_server {Describe()} is 'backup': backups stand in only while every non-backup server is down, so with none they all take connections as ordinary servers; remove 'backup' or add a non-backup server");
+            }
+
             int totalWeight = realServers.Sum(r => r.Weight);
             if (realServers.Count > 0 && Quorum - Hysteresis > totalWeight)
             {
@@ -82,7 +88,7 @@ internal static class VirtualServerBinder
                 Endpoint, timing.DelayLoop!.Value, Algorithm, PersistenceTimeout, PersistenceGranularity, SorryServer,
                 SorryServerInhibit, InhibitOnFailure, Quorum, Hysteresis, QuorumUp, QuorumDown, Alpha, Omega,
                 MaxConnections, ProxyConnectTimeout, IdleTimeout, Transparent, MaxConnectionsPerSource, ConnectionRatePerSource,
-                new(realServers));
+                new(realServers), TcpKeepalive);
         }
 
         public string Describe() => Endpoint is null ? "" : $"{Endpoint.Address} {Endpoint.Port}";
@@ -100,6 +106,7 @@ internal static class VirtualServerBinder
         public string? VirtualHost;
         public ProxyProtocolVersion? SendProxy;
         public bool? CheckSendProxy;
+        public bool Backup;
         public List<CheckerBinder.Builder> Checkers = [];
 
         public RealServer? Build(Builder virtualServer, CheckTimingOverrides inherited, BindContext context)
@@ -131,14 +138,14 @@ internal static class VirtualServerBinder
                 context.Warning(Location, $"real_server {Endpoint.Address} {Endpoint.Port} gets both 'transparent' and a PROXY header: the server already sees the client's address; keep one of the two");
             }
 
-            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy);
+            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy, Backup);
         }
     }
 
     // LVS schedulers that keepalived accepts and VipProxy does not implement.
     private static readonly HashSet<string> OtherLvsAlgorithms = new(StringComparer.Ordinal)
     {
-        "lblc", "lblcr", "dh", "sed", "nq", "fo", "ovf", "twos",
+        "lblc", "lblcr", "dh", "sed", "nq", "ovf", "twos",
     };
 
     public static readonly KeywordTable<Builder> Table = CreateTable();
@@ -170,6 +177,7 @@ internal static class VirtualServerBinder
             { "transparent", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Transparent = true; } } },
             { "maxconn_per_source", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn_per_source N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnectionsPerSource = v; } } },
             { "conn_rate_per_source", BindConnectionRate },
+            { "tcp_keepalive", BindTcpKeepalive },
             { "send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V1; } } },
             { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
             { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
@@ -181,7 +189,7 @@ internal static class VirtualServerBinder
 
     private static void BindAlgorithm(Builder builder, Statement statement, BindContext context)
     {
-        if (!context.Arguments(statement, 1, 1, "lb_algo rr|wrr|lc|wlc|sh|mh"))
+        if (!context.Arguments(statement, 1, 1, "lb_algo rr|wrr|lc|wlc|sh|mh|fo"))
         {
             return;
         }
@@ -189,13 +197,13 @@ internal static class VirtualServerBinder
         Token name = statement.Arguments[0];
         if (OtherLvsAlgorithms.Contains(name.Text))
         {
-            context.Error(name.Location, $"lb_algo {name.Text} is not supported by VipProxy; use one of rr, wrr, lc, wlc, sh, mh");
+            context.Error(name.Location, $"lb_algo {name.Text} is not supported by VipProxy; use one of rr, wrr, lc, wlc, sh, mh, fo");
             return;
         }
 
         if (!SchedulingAlgorithmNames.TryParse(name.Text, out SchedulingAlgorithm algorithm))
         {
-            context.Error(name.Location, $"'{statement.Name}' expects one of rr, wrr, lc, wlc, sh, mh, not '{name.Text}'");
+            context.Error(name.Location, $"'{statement.Name}' expects one of rr, wrr, lc, wlc, sh, mh, fo, not '{name.Text}'");
             return;
         }
 
@@ -294,6 +302,19 @@ internal static class VirtualServerBinder
         }
     }
 
+    private static void BindTcpKeepalive(Builder builder, Statement statement, BindContext context)
+    {
+        // The kernel's own limits (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT), so setsockopt never refuses
+        // a value the file was allowed to hold; whole seconds because that is the kernel's unit.
+        if (context.Arguments(statement, 3, 3, "tcp_keepalive IDLE_SECONDS INTERVAL_SECONDS COUNT")
+            && context.Integer(statement.Arguments[0], statement.Name, 1, 32767, out int idle)
+            && context.Integer(statement.Arguments[1], statement.Name, 1, 32767, out int interval)
+            && context.Integer(statement.Arguments[2], statement.Name, 1, 127, out int count))
+        {
+            builder.TcpKeepalive = new TcpKeepalive(TimeSpan.FromSeconds(idle), TimeSpan.FromSeconds(interval), count);
+        }
+    }
+
     private static void BindSorryServer(Builder builder, Statement statement, BindContext context)
     {
         if (context.Arguments(statement, 2, 2, "sorry_server IP PORT") && context.Endpoint(statement, 0, out IPEndPoint endpoint))
@@ -318,6 +339,7 @@ internal static class VirtualServerBinder
             { "send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V1; } } },
             { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
             { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
+            { "backup", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Backup = true; } } },
         };
         foreach (string checker in new[] { "TCP_CHECK", "HTTP_GET", "MISC_CHECK", "MYSQL_CHECK" })
         {

@@ -20,13 +20,16 @@ public enum SchedulingAlgorithm
 
     /// <summary><c>mh</c>: Maglev hashing on the client address.</summary>
     MaglevHashing,
+
+    /// <summary><c>fo</c>: weighted failover, every new connection to the available server with the highest weight.</summary>
+    WeightedFailover,
 }
 
 /// <summary>Conversion between <see cref="SchedulingAlgorithm"/> and keepalived's <c>lb_algo</c> names.</summary>
 public static class SchedulingAlgorithmNames
 {
     /// <summary>Parses an <c>lb_algo</c> name (case-insensitive). Names keepalived knows but VipProxy does not
-    /// implement (lblc, lblcr, dh, sed, nq, fo, ovf, twos) return false.</summary>
+    /// implement (lblc, lblcr, dh, sed, nq, ovf, twos) return false.</summary>
     public static bool TryParse(string? name, out SchedulingAlgorithm algorithm)
     {
         switch (name?.Trim().ToUpperInvariant())
@@ -37,6 +40,7 @@ public static class SchedulingAlgorithmNames
             case "WLC": algorithm = SchedulingAlgorithm.WeightedLeastConnection; return true;
             case "SH": algorithm = SchedulingAlgorithm.SourceHashing; return true;
             case "MH": algorithm = SchedulingAlgorithm.MaglevHashing; return true;
+            case "FO": algorithm = SchedulingAlgorithm.WeightedFailover; return true;
             default: algorithm = default; return false;
         }
     }
@@ -50,6 +54,7 @@ public static class SchedulingAlgorithmNames
         SchedulingAlgorithm.WeightedLeastConnection => "wlc",
         SchedulingAlgorithm.SourceHashing => "sh",
         SchedulingAlgorithm.MaglevHashing => "mh",
+        SchedulingAlgorithm.WeightedFailover => "fo",
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown scheduling algorithm."),
     };
 }

@@ -6,7 +6,7 @@ namespace VipProxy.Config.Model;
 /// <summary><c>virtual_server IP PORT { … }</c>: a TCP listener and the real servers behind it.</summary>
 /// <param name="Endpoint">Address and port to listen on (usually a VIP; bound with IP_FREEBIND so a backup can listen before it holds the VIP).</param>
 /// <param name="DelayLoop"><c>delay_loop SECS</c>: health check period. Default 60 s.</param>
-/// <param name="Algorithm"><c>lb_algo rr|wrr|lc|wlc|sh|mh</c>. Default wlc.</param>
+/// <param name="Algorithm"><c>lb_algo rr|wrr|lc|wlc|sh|mh|fo</c>. Default wlc.</param>
 /// <param name="PersistenceTimeout"><c>persistence_timeout [SECS]</c>: keep a client on its real server this long after its last connection. Null: off. The keyword alone means 360 s.</param>
 /// <param name="PersistenceGranularity"><c>persistence_granularity MASK</c>: clients in one masked network share an entry. Default 255.255.255.255.</param>
 /// <param name="SorryServer"><c>sorry_server IP PORT</c>: used only while no real server is up.</param>
@@ -24,6 +24,8 @@ namespace VipProxy.Config.Model;
 /// <param name="Transparent">VipProxy <c>transparent</c>: connect to real servers from the client's own address (IP_TRANSPARENT), as LVS-NAT does; replies must route back through this host.</param>
 /// <param name="MaxConnectionsPerSource">VipProxy <c>maxconn_per_source N</c>: at most N concurrent connections from one client IP. Default: unlimited.</param>
 /// <param name="ConnectionRatePerSource">VipProxy <c>conn_rate_per_source N SECS</c>: at most N new connections from one client IP in any SECS seconds. Default: unlimited.</param>
+/// <param name="RealServers">The real servers, in configuration order.</param>
+/// <param name="TcpKeepalive">VipProxy <c>tcp_keepalive IDLE INTERVAL COUNT</c>: TCP keepalive on both legs of every proxied connection. Null: the kernel's default (off).</param>
 public sealed record VirtualServer(
     IPEndPoint Endpoint,
     TimeSpan DelayLoop,
@@ -45,7 +47,8 @@ public sealed record VirtualServer(
     bool Transparent,
     int? MaxConnectionsPerSource,
     ConnectionRateLimit? ConnectionRatePerSource,
-    ValueList<RealServer> RealServers)
+    ValueList<RealServer> RealServers,
+    TcpKeepalive? TcpKeepalive = null)
 {
     /// <summary>keepalived's value for a bare <c>persistence_timeout</c>.</summary>
     public static readonly TimeSpan DefaultPersistenceTimeout = TimeSpan.FromSeconds(360);
@@ -60,6 +63,7 @@ public sealed record VirtualServer(
 /// <param name="Checkers">The health checkers; the server is up only while all of them pass. None: always up.</param>
 /// <param name="SendProxy">VipProxy <c>send_proxy</c> / <c>send_proxy_v2</c> (HAProxy's send-proxy, send-proxy-v2): start each forwarded connection with a PROXY protocol header naming the client. Set on the real_server or inherited from the virtual_server.</param>
 /// <param name="CheckSendProxy">VipProxy <c>check_send_proxy</c> (HAProxy's check-send-proxy): health checks also start with the PROXY header. Off by default so real servers that only accept PROXY from the forwarder still see plain checks only when they ask for them.</param>
+/// <param name="Backup">VipProxy <c>backup</c> (HAProxy's backup): the server takes new connections only while no non-backup server of the virtual server is up with weight above 0; then the backups share them by the virtual server's lb_algo.</param>
 public sealed record RealServer(
     IPEndPoint Endpoint,
     int Weight,
@@ -69,7 +73,18 @@ public sealed record RealServer(
     int? MaxConnections,
     ValueList<HealthCheck> Checkers,
     ProxyProtocolVersion SendProxy = ProxyProtocolVersion.None,
-    bool CheckSendProxy = false);
+    bool CheckSendProxy = false,
+    bool Backup = false);
+
+/// <summary>
+/// TCP keepalive for the client and real-server sockets: SO_KEEPALIVE with TCP_KEEPIDLE, TCP_KEEPINTVL and
+/// TCP_KEEPCNT. Idle pooled connections then keep firewall and NAT state alive, and a peer that vanished without a
+/// FIN or RST is detected after <see cref="Idle"/> + <see cref="Count"/> × <see cref="Interval"/>.
+/// </summary>
+/// <param name="Idle">Idle time before the first probe (whole seconds, 1–32767).</param>
+/// <param name="Interval">Time between unanswered probes (whole seconds, 1–32767).</param>
+/// <param name="Count">Unanswered probes before the connection is reset (1–127).</param>
+public sealed record TcpKeepalive(TimeSpan Idle, TimeSpan Interval, int Count);
 
 /// <summary>At most <paramref name="Connections"/> new connections in any <paramref name="Period"/>.</summary>
 public sealed record ConnectionRateLimit(int Connections, TimeSpan Period);

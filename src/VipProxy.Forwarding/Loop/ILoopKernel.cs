@@ -121,6 +121,7 @@ internal static class LinuxConstants
     public const int SolSocket = 1;
     public const int SoReuseAddr = 2;
     public const int SoError = 4;
+    public const int SoKeepAlive = 9;
     public const int SoLinger = 13;
     public const int SoReusePort = 15;
     public const int SolIp = 0;
@@ -132,6 +133,9 @@ internal static class LinuxConstants
     public const int Ipv6Transparent = 75;
     public const int SolTcp = 6;
     public const int TcpNoDelay = 1;
+    public const int TcpKeepIdle = 4;
+    public const int TcpKeepInterval = 5;
+    public const int TcpKeepCount = 6;
 
     public const int ShutWrite = 1;
 }

@@ -177,6 +177,12 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
         VirtualServer = _runtime.LocalEndpoint ?? _runtime.Endpoint,
     };
 
+    /// <summary>The client's descriptor (for inspection on the loop thread).</summary>
+    public int ClientDescriptor => _clientFd;
+
+    /// <summary>The real server's descriptor, or -1 while there is none (for inspection on the loop thread).</summary>
+    public int ServerDescriptor => _serverFd;
+
     /// <summary>On the loop, right after accept: admission, then the first connect attempt.</summary>
     public void Start(DispatchSnapshot snapshot)
     {
@@ -195,6 +201,7 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
         }
 
         _admitted = true;
+        SetKeepalive(_loop.Kernel, _clientFd, snapshot.Config.TcpKeepalive);
         int watched = _loop.Watch(_clientFd, _slot, ClientKind);
         if (watched < 0)
         {
@@ -812,6 +819,7 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
         _serverFd = fd;
         _attempt++;
         _ = kernel.SetOption(fd, LinuxConstants.SolTcp, LinuxConstants.TcpNoDelay, 1);
+        SetKeepalive(kernel, fd, config.TcpKeepalive);
         if (config.Transparent && !BindToClientAddress(fd, address.Family))
         {
             return Aborted;
@@ -844,6 +852,23 @@ internal sealed unsafe class LoopConnection : IReadyWork, ILoopTimerTarget
         long timeoutMs = Math.Max(1, (long)config.ProxyConnectTimeout.TotalMilliseconds);
         _loop.Wheel.Schedule(_timer, _loop.Now + timeoutMs);
         return Pending;
+    }
+
+    /// <summary>
+    /// <c>tcp_keepalive</c> on one leg. Best effort, as TCP_NODELAY: the binder keeps the values within the kernel's
+    /// limits, so a refusal would mean a descriptor that is already failing, which the relay reports on its own.
+    /// </summary>
+    private static void SetKeepalive(ILoopKernel kernel, int fd, TcpKeepalive? keepalive)
+    {
+        if (keepalive is null)
+        {
+            return;
+        }
+
+        _ = kernel.SetOption(fd, LinuxConstants.SolTcp, LinuxConstants.TcpKeepIdle, (int)keepalive.Idle.TotalSeconds);
+        _ = kernel.SetOption(fd, LinuxConstants.SolTcp, LinuxConstants.TcpKeepInterval, (int)keepalive.Interval.TotalSeconds);
+        _ = kernel.SetOption(fd, LinuxConstants.SolTcp, LinuxConstants.TcpKeepCount, keepalive.Count);
+        _ = kernel.SetOption(fd, LinuxConstants.SolSocket, LinuxConstants.SoKeepAlive, 1);
     }
 
     /// <summary>

@@ -37,6 +37,10 @@ internal sealed class RealServerSlot(RealServer config, bool up)
     /// <summary>True when the last published snapshot left this server out because it is suspect.</summary>
     public bool HeldDown { get; set; }
 
+    /// <summary>True when the last published snapshot left this <c>backup</c> server out because a non-backup server
+    /// is live.</summary>
+    public bool StandingBy { get; set; }
+
     /// <summary>Ends the suspicion (health report, hold-down expiry, or down).</summary>
     public void ClearSuspect()
     {
@@ -49,8 +53,9 @@ internal sealed class RealServerSlot(RealServer config, bool up)
     /// continue either way).</summary>
     public int? EffectiveWeight => Draining ? null : Up ? DynamicWeight ?? Config.Weight : Config.InhibitOnFailure ? 0 : null;
 
-    /// <summary>The weight the scheduler uses now: <see cref="EffectiveWeight"/>, or null while held down.</summary>
-    public int? ScheduledWeight => HeldDown ? null : EffectiveWeight;
+    /// <summary>The weight the scheduler uses now: <see cref="EffectiveWeight"/>, or null while held down or standing
+    /// by as a backup.</summary>
+    public int? ScheduledWeight => HeldDown || StandingBy ? null : EffectiveWeight;
 
     public RealServerSnapshot ToSnapshot(int weight) =>
         new(Name, Config.Endpoint, weight, Config.MaxConnections ?? 0, Counters, Config.SendProxy);

@@ -33,6 +33,26 @@ public sealed partial class VirtualServerRuntime
         return [.. perLoop.SelectMany(rows => rows).OrderBy(row => row.Id)];
     }
 
+    /// <summary>Runs <paramref name="inspect"/> on each of this virtual server's connections on its own loop, with the
+    /// loop's kernel adapter, so the descriptors cannot close underneath it (tests read socket options this way).</summary>
+    internal async Task<IReadOnlyList<T>> InspectConnectionsAsync<T>(Func<LoopConnection, ILoopKernel, T> inspect)
+    {
+        List<T>[] perLoop = await OnEachLoopAsync(binding =>
+        {
+            var results = new List<T>();
+            foreach (ILoopHandler handler in binding.Loop.Handlers())
+            {
+                if (handler is LoopConnection connection && ReferenceEquals(connection.Runtime, this))
+                {
+                    results.Add(inspect(connection, binding.Loop.Kernel));
+                }
+            }
+
+            return results;
+        }).ConfigureAwait(false);
+        return [.. perLoop.SelectMany(results => results)];
+    }
+
     /// <summary>Closes the connection with this id (both sides reset), recorded as <paramref name="reason"/>
     /// (default <see cref="CloseReason.OperatorClosed"/>). False when this virtual server has no such connection.</summary>
     public async Task<bool> CloseConnectionAsync(long id, CloseReason reason = CloseReason.OperatorClosed) =>

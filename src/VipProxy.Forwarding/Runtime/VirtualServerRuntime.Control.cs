@@ -161,17 +161,29 @@ public sealed partial class VirtualServerRuntime
         var servers = ImmutableArray.CreateBuilder<RealServerSnapshot>(_slots.Count);
         bool live = false;
 
-        // Suspects are held down only while another live server can take their clients: a client is never refused
-        // just because every server is suspect (they are then all tried, as before any suspicion).
+        // backup servers (HAProxy's backup) stand by while any non-backup server is up with weight above 0, and
+        // are left out of the snapshot rather than kept at weight 0, so persistent clients of a backup return to the
+        // primaries once one is back. Only health and weight decide: a primary that is merely full (maxconn) keeps
+        // the backups out, since sending its overflow to a standby database would split the writes.
+        bool primaryLive = false;
+        foreach (RealServerSlot slot in _slots)
+        {
+            primaryLive |= !slot.Config.Backup && slot.EffectiveWeight > 0;
+        }
+
+        // Suspects are held down only while another live server of the serving tier can take their clients: a
+        // client is never refused just because every server is suspect (they are then all tried, as before any
+        // suspicion).
         bool liveNonSuspect = false;
         foreach (RealServerSlot slot in _slots)
         {
-            liveNonSuspect |= slot.SuspectSince is null && slot.EffectiveWeight > 0;
+            slot.StandingBy = slot.Config.Backup && primaryLive;
+            liveNonSuspect |= !slot.StandingBy && slot.SuspectSince is null && slot.EffectiveWeight > 0;
         }
 
         foreach (RealServerSlot slot in _slots)
         {
-            slot.HeldDown = slot.SuspectSince is not null && liveNonSuspect;
+            slot.HeldDown = !slot.StandingBy && slot.SuspectSince is not null && liveNonSuspect;
             if (slot.ScheduledWeight is int weight)
             {
                 servers.Add(slot.ToSnapshot(weight));

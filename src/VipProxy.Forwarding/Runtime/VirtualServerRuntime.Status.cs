@@ -21,6 +21,8 @@ public sealed partial class VirtualServerRuntime
             {
                 Suspect = slot.SuspectSince is not null,
                 HeldDown = slot.HeldDown,
+                Backup = slot.Config.Backup,
+                StandingBy = slot.StandingBy,
                 SuspectRemaining = slot.SuspectSince is { } since ? Remaining(slot, since, now) : null,
             })];
         }

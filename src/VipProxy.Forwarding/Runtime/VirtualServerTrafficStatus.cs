@@ -83,8 +83,8 @@ public sealed record VirtualServerTrafficStatus(
 /// <param name="Name">Identity (<c>ip:port</c>).</param>
 /// <param name="Endpoint">Address.</param>
 /// <param name="ConfiguredWeight">Weight from the configuration.</param>
-/// <param name="EffectiveWeight">Weight the scheduler uses now; null when not scheduled (down, removed, or held
-/// down as suspect).</param>
+/// <param name="EffectiveWeight">Weight the scheduler uses now; null when not scheduled (down, removed, held
+/// down as suspect, or a backup standing by).</param>
 /// <param name="Up">Health state as last reported.</param>
 /// <param name="Draining">Removed by a reload; existing connections continue.</param>
 /// <param name="ActiveConnections">Established connections.</param>
@@ -117,6 +117,12 @@ public sealed record RealServerTrafficStatus(
     /// <summary>True while the server is suspect and left out of scheduling. A suspect server is still scheduled
     /// when every live real server is suspect (a client is never refused for that alone).</summary>
     public bool HeldDown { get; init; }
+
+    /// <summary>True for a <c>backup</c> server.</summary>
+    public bool Backup { get; init; }
+
+    /// <summary>True while this backup gets no new clients because a non-backup server is up.</summary>
+    public bool StandingBy { get; init; }
 
     /// <summary>Time left of the hold-down while <see cref="Suspect"/>; null otherwise.</summary>
     public TimeSpan? SuspectRemaining { get; init; }

@@ -15,6 +15,7 @@ public static class SchedulerFactory
         SchedulingAlgorithm.WeightedLeastConnection => new WeightedLeastConnectionScheduler(servers),
         SchedulingAlgorithm.SourceHashing => new SourceHashScheduler(servers),
         SchedulingAlgorithm.MaglevHashing => new MaglevScheduler(servers),
+        SchedulingAlgorithm.WeightedFailover => new WeightedFailoverScheduler(servers),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown scheduling algorithm."),
     };
 }

@@ -16,6 +16,7 @@ public class SchedulerFactoryTests
     [InlineData("WLC", SchedulingAlgorithm.WeightedLeastConnection, typeof(WeightedLeastConnectionScheduler))]
     [InlineData("sh", SchedulingAlgorithm.SourceHashing, typeof(SourceHashScheduler))]
     [InlineData(" mh ", SchedulingAlgorithm.MaglevHashing, typeof(MaglevScheduler))]
+    [InlineData("fo", SchedulingAlgorithm.WeightedFailover, typeof(WeightedFailoverScheduler))]
     public void Lb_algo_names_map_to_schedulers(string name, SchedulingAlgorithm algorithm, Type type)
     {
         Assert.True(SchedulingAlgorithmNames.TryParse(name, out SchedulingAlgorithm parsed));
@@ -78,6 +79,7 @@ public class SchedulerFactoryTests
     [InlineData(SchedulingAlgorithm.WeightedLeastConnection)]
     [InlineData(SchedulingAlgorithm.SourceHashing)]
     [InlineData(SchedulingAlgorithm.MaglevHashing)]
+    [InlineData(SchedulingAlgorithm.WeightedFailover)]
     public void Picks_do_not_allocate(SchedulingAlgorithm algorithm)
     {
         var servers = TestServers.WithWeights(3, 1, 2);

@@ -6,8 +6,8 @@ namespace VipProxy.Forwarding.Tests.Support;
 /// <summary>Builds configuration records for forwarding tests.</summary>
 internal static class TestConfigs
 {
-    public static RealServer Real(IPEndPoint endpoint, int weight = 1, int? maxConnections = null, bool inhibitOnFailure = false) =>
-        new(endpoint, weight, inhibitOnFailure, null, null, maxConnections, ValueList<HealthCheck>.Empty);
+    public static RealServer Real(IPEndPoint endpoint, int weight = 1, int? maxConnections = null, bool inhibitOnFailure = false, bool backup = false) =>
+        new(endpoint, weight, inhibitOnFailure, null, null, maxConnections, ValueList<HealthCheck>.Empty, Backup: backup);
 
     public static VirtualServer Virtual(
         SchedulingAlgorithm algorithm,
