@@ -99,39 +99,111 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
     /// <summary>Applies a new set of virtual servers; established connections are never cut.</summary>
     public async Task ApplyAsync(IReadOnlyList<VirtualServer> virtualServers, TimeSpan drainTimeout, CancellationToken cancellationToken)
     {
+        ForwardingChange change = await PrepareAsync(virtualServers, drainTimeout, cancellationToken).ConfigureAwait(false);
+        change.Commit();
+    }
+
+    /// <summary>
+    /// The first half of a reload: new virtual servers bind and start accepting, changed ones take their new
+    /// settings, and removed ones keep accepting until <see cref="ForwardingChange.Commit"/>. Nothing here is
+    /// lost that <see cref="ForwardingChange.Rollback"/> cannot restore, so a reload that fails in a later
+    /// plane leaves forwarding as it was. A failure here (a listener that cannot bind) undoes itself and throws.
+    /// </summary>
+    public async Task<ForwardingChange> PrepareAsync(IReadOnlyList<VirtualServer> virtualServers, TimeSpan drainTimeout, CancellationToken cancellationToken)
+    {
         var wanted = virtualServers.ToDictionary(v => v.Endpoint);
         List<VirtualServerRuntime> removed;
         lock (_gate)
         {
             removed = _runtimes.Values.Where(r => !wanted.ContainsKey(r.Endpoint)).ToList();
-            foreach (VirtualServerRuntime runtime in removed)
+        }
+
+        var change = new ForwardingChange(this, removed, drainTimeout);
+        try
+        {
+            foreach (VirtualServer virtualServer in virtualServers)
             {
-                _runtimes.Remove(runtime.Endpoint);
+                VirtualServerRuntime? existing = Find(virtualServer.Endpoint);
+                if (existing is null)
+                {
+                    change.Added.Add(await AddAsync(virtualServer, cancellationToken).ConfigureAwait(false));
+                }
+                else if (!existing.Config.Equals(virtualServer))
+                {
+                    VirtualServer previous = existing.Config;
+                    existing.ApplyConfig(virtualServer);
+                    change.Changed.Add((existing, previous));
+                }
+            }
+        }
+        catch
+        {
+            change.Rollback();
+            throw;
+        }
+
+        return change;
+    }
+
+    /// <summary>A prepared reload of the forwarding plane: commit it, or roll it back to the running set.</summary>
+    public sealed class ForwardingChange
+    {
+        private readonly ForwardingPlane _plane;
+        private readonly List<VirtualServerRuntime> _removed;
+        private readonly TimeSpan _drainTimeout;
+
+        internal ForwardingChange(ForwardingPlane plane, List<VirtualServerRuntime> removed, TimeSpan drainTimeout)
+        {
+            _plane = plane;
+            _removed = removed;
+            _drainTimeout = drainTimeout;
+        }
+
+        internal List<VirtualServerRuntime> Added { get; } = [];
+
+        internal List<(VirtualServerRuntime Runtime, VirtualServer Previous)> Changed { get; } = [];
+
+        /// <summary>Removed virtual servers stop accepting and drain in the background.</summary>
+        public void Commit()
+        {
+            foreach (VirtualServerRuntime runtime in _removed)
+            {
+                _plane.Remove(runtime, _drainTimeout);
             }
         }
 
-        foreach (VirtualServerRuntime runtime in removed)
+        /// <summary>New virtual servers close again (they accepted only during the reload) and changed ones take
+        /// back their previous settings; removed ones were never stopped.</summary>
+        public void Rollback()
         {
-            LogRemoved(_logger, runtime.Endpoint);
-            Task drain = DrainAndDisposeAsync(runtime, drainTimeout);
-            lock (_gate)
+            foreach ((VirtualServerRuntime runtime, VirtualServer previous) in Changed)
             {
-                _draining.RemoveAll(t => t.IsCompleted);
-                _draining.Add(drain);
+                runtime.ApplyConfig(previous);
             }
+
+            foreach (VirtualServerRuntime runtime in Added)
+            {
+                _plane.Remove(runtime, TimeSpan.Zero);
+            }
+
+            Changed.Clear();
+            Added.Clear();
+        }
+    }
+
+    private void Remove(VirtualServerRuntime runtime, TimeSpan drainTimeout)
+    {
+        lock (_gate)
+        {
+            _runtimes.Remove(runtime.Endpoint);
         }
 
-        foreach (VirtualServer virtualServer in virtualServers)
+        LogRemoved(_logger, runtime.Endpoint);
+        Task drain = DrainAndDisposeAsync(runtime, drainTimeout);
+        lock (_gate)
         {
-            VirtualServerRuntime? existing = Find(virtualServer.Endpoint);
-            if (existing is null)
-            {
-                await AddAsync(virtualServer, cancellationToken).ConfigureAwait(false);
-            }
-            else if (!existing.Config.Equals(virtualServer))
-            {
-                existing.ApplyConfig(virtualServer);
-            }
+            _draining.RemoveAll(t => t.IsCompleted);
+            _draining.Add(drain);
         }
     }
 
@@ -177,7 +249,7 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
         return drained.All(d => d);
     }
 
-    private async Task AddAsync(VirtualServer virtualServer, CancellationToken cancellationToken)
+    private async Task<VirtualServerRuntime> AddAsync(VirtualServer virtualServer, CancellationToken cancellationToken)
     {
         var runtime = new VirtualServerRuntime(
             virtualServer, _options, _failureSink,
@@ -187,6 +259,8 @@ public sealed partial class ForwardingPlane : IAsyncDisposable
         {
             _runtimes[virtualServer.Endpoint] = runtime;
         }
+
+        return runtime;
     }
 
     private static async Task DrainAndDisposeAsync(VirtualServerRuntime runtime, TimeSpan timeout)

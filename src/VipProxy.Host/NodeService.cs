@@ -155,30 +155,19 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
                 return;
             }
 
-            if (_forwarding is not null)
+            if (!await ApplyToPlanesAsync(_config, config).ConfigureAwait(false))
             {
-                _forwarding.ApplyGlobal(config.Global);
-                await _forwarding.ApplyAsync(config.VirtualServers, _options.DrainTimeout, CancellationToken.None).ConfigureAwait(false);
+                return;
             }
 
             _config = config;
-            if (_health is not null)
-            {
-                await _health.ApplyAsync(config).ConfigureAwait(false);
-            }
-
-            _vrrpScripts?.Use(config.Global);
-            if (_vrrp is not null)
-            {
-                await _vrrp.ApplyConfigAsync(config, CancellationToken.None).ConfigureAwait(false);
-            }
-
             ReportServiceHealth();
             _lastReload = new ReloadStatus(_timeProvider.GetUtcNow(), Applied: true, []);
             LogReloaded(_logger);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Reading the file failed; no plane was touched.
             _lastReload = new ReloadStatus(_timeProvider.GetUtcNow(), Applied: false, [e.Message]);
             LogReloadFailed(_logger, e);
         }
@@ -187,6 +176,103 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             _reloadGate.Release();
         }
     }
+
+    /// <summary>
+    /// A reload is all or nothing: forwarding prepares (new listeners bind, removed ones keep accepting), then
+    /// health checks and VRRP apply; only when every plane took the new file does forwarding commit (removed
+    /// virtual servers drain). If a plane throws, the planes already changed get the running file back, so the
+    /// status's "not applied" is true of every plane.
+    /// </summary>
+    /// <returns>Whether every plane runs <paramref name="next"/>.</returns>
+    private async Task<bool> ApplyToPlanesAsync(KeepalivedConfig running, KeepalivedConfig next)
+    {
+        ForwardingPlane.ForwardingChange? forwarding = null;
+        bool globalApplied = false;
+        bool healthApplied = false;
+        bool vrrpApplied = false;
+        try
+        {
+            if (_forwarding is not null)
+            {
+                globalApplied = true;
+                _forwarding.ApplyGlobal(next.Global);
+                forwarding = await _forwarding.PrepareAsync(next.VirtualServers, _options.DrainTimeout, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (_health is not null)
+            {
+                healthApplied = true;
+                await _health.ApplyAsync(next).ConfigureAwait(false);
+            }
+
+            _vrrpScripts?.Use(next.Global);
+            if (_vrrp is not null)
+            {
+                // Set before the call: a VRRP reload that throws half-way has changed some instances already.
+                vrrpApplied = true;
+                await ApplyVrrp(_vrrp, next, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogReloadFailed(_logger, e);
+            List<string> errors = [e.Message];
+            await RollBackAsync(running, forwarding, globalApplied, healthApplied, vrrpApplied, errors).ConfigureAwait(false);
+            _lastReload = new ReloadStatus(_timeProvider.GetUtcNow(), Applied: false, errors);
+            return false;
+        }
+
+        forwarding?.Commit();
+        return true;
+    }
+
+    private async Task RollBackAsync(KeepalivedConfig running, ForwardingPlane.ForwardingChange? forwarding, bool globalApplied, bool healthApplied, bool vrrpApplied, List<string> errors)
+    {
+        // In reverse order of the apply, each step on its own: one plane that cannot go back must not keep the others new.
+        async Task Step(string plane, Func<Task> undo)
+        {
+            try
+            {
+                await undo().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogRollbackFailed(_logger, plane, e);
+                errors.Add($"rollback of {plane} failed: {e.Message}");
+            }
+        }
+
+        if (vrrpApplied && _vrrp is { } vrrp)
+        {
+            await Step("vrrp", () => vrrp.ApplyConfigAsync(running, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        _vrrpScripts?.Use(running.Global);
+        if (healthApplied && _health is { } health)
+        {
+            await Step("health checks", () => health.ApplyAsync(running)).ConfigureAwait(false);
+        }
+
+        if (forwarding is not null)
+        {
+            await Step("forwarding", () =>
+            {
+                forwarding.Rollback();
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
+        }
+
+        if (globalApplied)
+        {
+            _forwarding?.ApplyGlobal(running.Global);
+        }
+
+        ReportServiceHealth();
+    }
+
+    /// <summary>The VRRP plane's apply step; a seam so a test can make the last plane of a reload fail.</summary>
+    internal Func<VrrpService, KeepalivedConfig, CancellationToken, Task> ApplyVrrp { get; init; } =
+        static (vrrp, config, cancellationToken) => vrrp.ApplyConfigAsync(config, cancellationToken);
 
     /// <summary>
     /// The VIP follows a healthy forwarder: an instance is healthy only while every virtual server listening on
@@ -293,8 +379,11 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
     [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "reload applied")]
     private static partial void LogReloaded(ILogger logger);
 
-    [LoggerMessage(EventId = 114, Level = LogLevel.Error, Message = "reload failed; the running configuration is kept")]
+    [LoggerMessage(EventId = 114, Level = LogLevel.Error, Message = "reload failed; the running configuration is kept (planes already changed are rolled back)")]
     private static partial void LogReloadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 115, Level = LogLevel.Error, Message = "reload rollback of {Plane} failed; that plane may run part of the refused configuration")]
+    private static partial void LogRollbackFailed(ILogger logger, string plane, Exception exception);
 
     /// <summary>The forwarder is created before the health plane it reports connect failures to.</summary>
     private sealed class LateFailureSink : IRealServerFailureSink

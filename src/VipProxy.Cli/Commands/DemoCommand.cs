@@ -1,5 +1,5 @@
 using System.CommandLine;
-using VipProxy.Host.Demo;
+using VipProxy.Demo;
 
 namespace VipProxy.Cli.Commands;
 

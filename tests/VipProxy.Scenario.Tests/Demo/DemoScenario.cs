@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using VipProxy.Host.Demo;
+using VipProxy.Demo;
 using Xunit.Abstractions;
 
 namespace VipProxy.Scenario.Tests.Demo;

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace VipProxy.Host.Demo;
+namespace VipProxy.Demo;
 
 /// <summary>
 /// Queries started at a fixed pace whether or not the earlier ones have finished, so that an outage is measured to

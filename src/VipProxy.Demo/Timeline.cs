@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace VipProxy.Host.Demo;
+namespace VipProxy.Demo;
 
 /// <summary>The demo's output: one line per event, stamped with the seconds since the demo started.</summary>
 public sealed class Timeline(TextWriter output, Stopwatch clock)

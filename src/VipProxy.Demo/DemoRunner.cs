@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using VipProxy.Lab;
 
-namespace VipProxy.Host.Demo;
+namespace VipProxy.Demo;
 
 /// <summary>
 /// <c>vipproxy demo</c>: builds the LAN, plays <see cref="DemoScenario"/> on it and always tears it down, also

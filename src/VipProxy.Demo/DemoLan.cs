@@ -1,7 +1,7 @@
 using System.Net;
 using VipProxy.Lab;
 
-namespace VipProxy.Host.Demo;
+namespace VipProxy.Demo;
 
 /// <summary>
 /// The MyCat hot-standby picture of <c>conf/lb1.conf</c> in network namespaces, with RFC 2544 addresses only:

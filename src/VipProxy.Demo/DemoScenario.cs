@@ -2,7 +2,7 @@ using System.Globalization;
 using VipProxy.Host.Status;
 using VipProxy.Lab;
 
-namespace VipProxy.Host.Demo;
+namespace VipProxy.Demo;
 
 /// <summary>
 /// The story the demo tells, step by step on the timeline: MariaDB and two nodes come up, queries through the VIP

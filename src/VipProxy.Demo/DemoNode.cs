@@ -4,7 +4,7 @@ using VipProxy.Host.Control;
 using VipProxy.Host.Status;
 using VipProxy.Lab;
 
-namespace VipProxy.Host.Demo;
+namespace VipProxy.Demo;
 
 /// <summary>
 /// One LB node of the demo: this very binary running <c>vipproxy run -f FILE --socket PATH --node-id NAME</c> inside

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace VipProxy.Host.Demo;
+namespace VipProxy.Demo;
 
 /// <summary>
 /// The two nodes' files: <c>conf/lb1.conf</c> and <c>conf/lb2.conf</c> with the demo's addresses and timers short

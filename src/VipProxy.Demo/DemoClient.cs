@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using VipProxy.Lab;
 
-namespace VipProxy.Host.Demo;
+namespace VipProxy.Demo;
 
 /// <summary>One query through the VIP: when it ran (on the demo's clock) and which real server answered.</summary>
 /// <param name="ServerId">MariaDB's <c>@@server_id</c>: 1 for rs1, 2 for rs2; 0 when the query failed.</param>

@@ -1,4 +1,4 @@
-namespace VipProxy.Host.Demo;
+namespace VipProxy.Demo;
 
 /// <summary>The three failures the demo stages, each measured from the client's side with a <see cref="QueryStream"/>.</summary>
 public sealed partial class DemoScenario
