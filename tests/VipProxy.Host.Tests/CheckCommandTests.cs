@@ -77,4 +77,54 @@ public class CheckCommandTests
         Assert.True(reloaded.Config is not null, string.Join('\n', reloaded.Diagnostics));
         Assert.Equal(original, reloaded.Config);
     }
+
+    [Fact]
+    public void Explain_lists_where_this_file_behaves_differently_from_keepalived()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"vipproxy-explain-{Environment.ProcessId}.conf");
+        File.WriteAllText(path, """
+            virtual_server 198.18.0.200 8066 {
+                lb_algo rr
+                lb_kind NAT
+                persistence_timeout 50
+                ha_suspend
+                real_server 198.18.1.1 8066 {
+                    TCP_CHECK {
+                        connect_timeout 3
+                    }
+                }
+            }
+            virtual_server 198.18.0.200 9066 {
+                protocol TCP
+                real_server 198.18.1.1 9066 {
+                    send_proxy_v2
+                }
+            }
+            """);
+        try
+        {
+            var output = new StringWriter();
+            var errors = new StringWriter();
+            int exit = CheckCommand.Run(new FileInfo(path), null, dump: false, output, errors, explain: true);
+            Assert.True(exit == CheckCommand.Valid, errors.ToString());
+            string text = output.ToString();
+            Assert.Contains("Where VipProxy differs from keepalived for this file", text, StringComparison.Ordinal);
+            Assert.Contains(":1:1: warning: virtual_server 198.18.0.200 8066 has no 'protocol': keepalived would default to UDP", text, StringComparison.Ordinal);
+            Assert.Contains(":5:5: warning: 'ha_suspend' has no effect", text, StringComparison.Ordinal);
+            Assert.Contains("virtual_server 198.18.0.200 8066: persistence_timeout 50 keeps a client on its server as LVS does, but an entry is dropped as soon as its server goes down", text, StringComparison.Ordinal);
+            Assert.Contains("virtual_server 198.18.0.200 8066: keepalived's LVS-NAT keeps the client's address", text, StringComparison.Ordinal);
+            // The second virtual server sends the PROXY header, so real servers learn the client: no such note.
+            Assert.DoesNotContain("virtual_server 198.18.0.200 9066: keepalived's LVS-NAT", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("9066 has no 'protocol'", text, StringComparison.Ordinal);
+
+            // Without --explain, check prints only its verdict.
+            var plain = new StringWriter();
+            CheckCommand.Run(new FileInfo(path), null, dump: false, plain, new StringWriter());
+            Assert.DoesNotContain("differs from keepalived", plain.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

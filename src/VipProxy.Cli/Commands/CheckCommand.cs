@@ -22,15 +22,19 @@ internal static class CheckCommand
         {
             Description = "Print the effective configuration, every default filled in.",
         };
+        var explain = new Option<bool>("--explain")
+        {
+            Description = "After validating, list where VipProxy will behave differently from keepalived for this file.",
+        };
         var command = new Command("check", "Validate a configuration file: exit 0 when valid, 1 with errors (printed as FILE:LINE:COL).")
         {
-            file, nodeId, dump,
+            file, nodeId, dump, explain,
         };
-        command.SetAction(result => Run(result.GetValue(file)!, result.GetValue(nodeId), result.GetValue(dump), Console.Out, Console.Error));
+        command.SetAction(result => Run(result.GetValue(file)!, result.GetValue(nodeId), result.GetValue(dump), Console.Out, Console.Error, result.GetValue(explain)));
         return command;
     }
 
-    public static int Run(FileInfo file, string? nodeId, bool dump, TextWriter output, TextWriter errors)
+    public static int Run(FileInfo file, string? nodeId, bool dump, TextWriter output, TextWriter errors, bool explain = false)
     {
         ConfigLoadResult result = ConfigFile.Load(file.ToString(), nodeId);
         foreach (Diagnostic diagnostic in result.Diagnostics)
@@ -55,6 +59,16 @@ internal static class CheckCommand
         }
 
         WriteTransparentNotes(result.Config, errors);
+        if (explain)
+        {
+            IReadOnlyList<string> differences = KeepalivedDifferences.Explain(result.Config, result.Diagnostics);
+            output.WriteLine($"Where VipProxy differs from keepalived for this file ({differences.Count}):");
+            foreach (string difference in differences)
+            {
+                output.WriteLine($"  - {difference}");
+            }
+        }
+
         return Valid;
     }
 
