@@ -25,6 +25,10 @@ public sealed class VrrpFailoverScenarios(ITestOutputHelper output)
         StartVipProxy(lb2, files, Instance(lb2, 100, extra: PassAuth));
 
         await WaitForVipAsync(lb1, held: true, Startup);
+        // Both start as backup (RFC 5798 §6.4.1). If lb2's Master_Down_Timer runs out before lb1's first advert
+        // arrives (the processes start a few tens of ms apart; with advert_int 0.1 it is 0.36 s), lb2 is master
+        // for a moment and yields on that advert (§6.4.3): the election is over once lb2 has let go.
+        await WaitForVipAsync(lb2, held: false, Startup);
         await AssertVipStaysAsync(lb1, lb2, TimeSpan.FromSeconds(1.5));
         Assert.True(await Ping.ReachesAsync(client, Vip));
         Assert.Contains(await MacOfAsync(lb1), await NeighbourEntryAsync(client), StringComparison.Ordinal);
@@ -77,6 +81,10 @@ public sealed class VrrpFailoverScenarios(ITestOutputHelper output)
         var master = StartVipProxy(lb1, files, Instance(lb1, 150));
         StartVipProxy(lb2, files, Instance(lb2, 100));
         await WaitForVipAsync(lb1, held: true, Startup);
+        // Both start as backup (RFC 5798 §6.4.1). If lb2's Master_Down_Timer runs out before lb1's first advert
+        // arrives (the processes start a few tens of ms apart; with advert_int 0.1 it is 0.36 s), lb2 is master
+        // for a moment and yields on that advert (§6.4.3): the election is over once lb2 has let go.
+        await WaitForVipAsync(lb2, held: false, Startup);
         await AssertVipStaysAsync(lb1, lb2, TimeSpan.FromSeconds(1.5));
 
         var clock = Stopwatch.StartNew();
@@ -125,6 +133,10 @@ public sealed class VrrpFailoverScenarios(ITestOutputHelper output)
         StartVipProxy(lb2, files, Instance(lb2, 100, version: 3, advertInterval: "0.1", extra: Unicast(lb2, lb1)));
 
         await WaitForVipAsync(lb1, held: true, Startup);
+        // Both start as backup (RFC 5798 §6.4.1). If lb2's Master_Down_Timer runs out before lb1's first advert
+        // arrives (the processes start a few tens of ms apart; with advert_int 0.1 it is 0.36 s), lb2 is master
+        // for a moment and yields on that advert (§6.4.3): the election is over once lb2 has let go.
+        await WaitForVipAsync(lb2, held: false, Startup);
         await AssertVipStaysAsync(lb1, lb2, TimeSpan.FromSeconds(1.5));
 
         await lb1.Interfaces[0].CutLinkAsync();
