@@ -180,6 +180,7 @@ public static class ConfigDumper
         w.LineIf(v.Transparent, "transparent");
         w.LineIf(v.MaxConnectionsPerSource is not null, $"maxconn_per_source {v.MaxConnectionsPerSource}");
         w.LineIf(v.ConnectionRatePerSource is not null, $"conn_rate_per_source {v.ConnectionRatePerSource?.Connections} {Seconds(v.ConnectionRatePerSource?.Period ?? TimeSpan.Zero)}");
+        w.LineIf(v.WriterConflict != WriterConflictPolicy.Refuse, $"writer_conflict {v.WriterConflict.ToString().ToLowerInvariant()}");
         w.LineIf(v.TcpKeepalive is not null, $"tcp_keepalive {(int)(v.TcpKeepalive?.Idle.TotalSeconds ?? 0)} {(int)(v.TcpKeepalive?.Interval.TotalSeconds ?? 0)} {v.TcpKeepalive?.Count}");
         foreach (RealServer r in v.RealServers)
         {

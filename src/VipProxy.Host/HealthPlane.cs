@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using VipProxy.Config.Model;
 using VipProxy.Forwarding.Runtime;
+using VipProxy.HealthChecks.Decisions;
 using VipProxy.HealthChecks.Monitoring;
 using VipProxy.HealthChecks.Probes;
 using VipProxy.HealthChecks.Scripts;
@@ -19,6 +20,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
     private readonly HealthMonitorOptions _options;
     private readonly ILogger _logger;
     private readonly Dictionary<IPEndPoint, VirtualServerMonitor> _monitors = [];
+    private readonly Dictionary<IPEndPoint, WriterFence> _fences = [];
     private readonly Lock _gate = new();
     private ScriptRunner _scripts;
     private HealthProbeFactory _probes;
@@ -39,6 +41,26 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
         lock (_gate)
         {
             return !_monitors.TryGetValue(virtualServer, out VirtualServerMonitor? monitor) || monitor.HasQuorum;
+        }
+    }
+
+    /// <summary>The writer fence of a virtual server with <c>role primary</c> checks: (in conflict now, conflicts begun).</summary>
+    public (bool InConflict, long Conflicts)? WriterConflict(IPEndPoint virtualServer)
+    {
+        WriterFence? fence;
+        lock (_gate)
+        {
+            fence = _fences.GetValueOrDefault(virtualServer);
+        }
+
+        if (fence is null)
+        {
+            return null;
+        }
+
+        lock (fence)
+        {
+            return (fence.InConflict, fence.Conflicts);
         }
     }
 
@@ -73,6 +95,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
             foreach (VirtualServerMonitor monitor in stale)
             {
                 _monitors.Remove(monitor.VirtualServer.Endpoint);
+                _fences.Remove(monitor.VirtualServer.Endpoint);
             }
         }
 
@@ -111,9 +134,36 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
             })
             .ToList();
         var monitor = new VirtualServerMonitor(virtualServer, realServers, _scripts, _options);
-        foreach (RealServerMonitor realServer in monitor.RealServers)
+        WriterFence? fence = WriterFence.Applies(virtualServer)
+            ? new WriterFence([.. virtualServer.RealServers.Select(WriterFence.IsWriter)], [.. realServers.Select(r => r.Status.IsUp)], virtualServer.WriterConflict)
+            : null;
+        if (fence is not null)
         {
-            realServer.HealthChanged += (_, change) => OnHealthChanged(virtualServer.Endpoint, change);
+            // Writers assumed up before their first check: the fence holds back all but what it allows.
+            for (int i = 0; i < realServers.Count; i++)
+            {
+                if (realServers[i].Status.IsUp && !fence.Forwards(i))
+                {
+                    _forwarding.Find(virtualServer.Endpoint)?.SetRealServerUp(realServers[i].Endpoint, false);
+                }
+            }
+        }
+
+        for (int index = 0; index < monitor.RealServers.Count; index++)
+        {
+            RealServerMonitor realServer = monitor.RealServers[index];
+            int position = index;
+            realServer.HealthChanged += (_, change) =>
+            {
+                if (fence is null)
+                {
+                    OnHealthChanged(virtualServer.Endpoint, change);
+                }
+                else
+                {
+                    OnWriterHealthChanged(virtualServer, fence, position, change);
+                }
+            };
             realServer.WeightChanged += (_, change) => _forwarding.Find(virtualServer.Endpoint)?.SetRealServerWeight(change.Status.Endpoint, change.Status.Weight);
         }
 
@@ -125,6 +175,14 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
         lock (_gate)
         {
             _monitors[virtualServer.Endpoint] = monitor;
+            if (fence is not null)
+            {
+                _fences[virtualServer.Endpoint] = fence;
+            }
+            else
+            {
+                _fences.Remove(virtualServer.Endpoint);
+            }
         }
 
         monitor.Start();
@@ -153,6 +211,36 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
     {
         LogRealServer(_logger, change.Status.Endpoint, virtualServer, change.Status.IsUp, change.Result.Reason);
         _forwarding.Find(virtualServer)?.SetRealServerUp(change.Status.Endpoint, change.Status.IsUp);
+    }
+
+    /// <summary>
+    /// A writer pool's health change goes through its fence; the fence's changes are applied under its lock,
+    /// withdrawals first, so the forwarder never has two writable servers in its pool, not even between two events.
+    /// </summary>
+    private void OnWriterHealthChanged(VirtualServer virtualServer, WriterFence fence, int index, RealServerHealthChangedEventArgs change)
+    {
+        LogRealServer(_logger, change.Status.Endpoint, virtualServer.Endpoint, change.Status.IsUp, change.Result.Reason);
+        lock (fence)
+        {
+            bool wasInConflict = fence.InConflict;
+            var changes = fence.Report(index, change.Status.IsUp);
+            if (fence.InConflict && !wasInConflict)
+            {
+                string writable = string.Join(", ", fence.Writable().Select(i => virtualServer.RealServers[i].Endpoint.ToString()));
+                LogWriterConflict(_logger, virtualServer.Endpoint, writable,
+                    virtualServer.WriterConflict == WriterConflictPolicy.Refuse ? "taking none of them (writer_conflict refuse)" : "taking the first (writer_conflict first)");
+            }
+            else if (!fence.InConflict && wasInConflict)
+            {
+                LogWriterConflictOver(_logger, virtualServer.Endpoint);
+            }
+
+            VirtualServerRuntime? runtime = _forwarding.Find(virtualServer.Endpoint);
+            foreach (var (server, forward) in changes)
+            {
+                runtime?.SetRealServerUp(virtualServer.RealServers[server].Endpoint, forward);
+            }
+        }
     }
 
     private (ScriptRunner, HealthProbeFactory) CreateRunners(GlobalDefinitions global)
@@ -184,6 +272,12 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "forwarder connect to {RealServer} of virtual_server {VirtualServer} failed ({Error}): checking it now")]
     private static partial void LogCheckNow(ILogger logger, IPEndPoint realServer, IPEndPoint virtualServer, System.Net.Sockets.SocketError error);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "virtual_server {VirtualServer}: more than one writer reports writable ({Writable}): {Action}")]
+    private static partial void LogWriterConflict(ILogger logger, IPEndPoint virtualServer, string writable, string action);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "virtual_server {VirtualServer}: writer conflict over, one writer reports writable")]
+    private static partial void LogWriterConflictOver(ILogger logger, IPEndPoint virtualServer);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "virtual_server {VirtualServer} quorum {HasQuorum} (live weight {LiveWeight})")]
     private static partial void LogQuorum(ILogger logger, IPEndPoint virtualServer, bool hasQuorum, long liveWeight);

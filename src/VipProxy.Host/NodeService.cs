@@ -306,7 +306,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             _startedAt,
             _lastReload,
             vrrp,
-            (_forwarding?.Runtimes ?? []).Select(r => StatusMapping.From(r.GetStatus(), _health?.Status(r.Endpoint))).OrderBy(v => v.Address, StringComparer.Ordinal).ThenBy(v => v.Port).ToList());
+            (_forwarding?.Runtimes ?? []).Select(r => StatusMapping.From(r.GetStatus(), _health?.Status(r.Endpoint), _health?.WriterConflict(r.Endpoint))).OrderBy(v => v.Address, StringComparer.Ordinal).ThenBy(v => v.Port).ToList());
     }
 
     private string StatusJson() => JsonSerializer.Serialize(Status(), StatusJsonContext.Default.StatusReport);

@@ -34,6 +34,8 @@ internal static class VirtualServerBinder
         public int? MaxConnectionsPerSource;
         public ConnectionRateLimit? ConnectionRatePerSource;
         public TcpKeepalive? TcpKeepalive;
+        public WriterConflictPolicy WriterConflict = WriterConflictPolicy.Refuse;
+        public SourceLocation? WriterConflictLocation;
         public ProxyProtocolVersion SendProxy;
         public bool CheckSendProxy;
         public List<RealServerBuilder> RealServers = [];
@@ -78,6 +80,11 @@ internal static class VirtualServerBinder
                 context.Warning(Location, $"every real_server of virtual_server {Describe()} is 'backup': backups stand in only while every non-backup server is down, so with none they all take connections as ordinary servers; remove 'backup' or add a non-backup server");
             }
 
+            if (WriterConflictLocation is { } writerConflictAt && !realServers.Exists(IsWriter))
+            {
+                context.Warning(writerConflictAt, $"'writer_conflict' on virtual_server {Describe()} has no effect: no real_server is checked by MYSQL_CHECK with 'role primary'");
+            }
+
             int totalWeight = realServers.Sum(r => r.Weight);
             if (realServers.Count > 0 && Quorum - Hysteresis > totalWeight)
             {
@@ -88,8 +95,10 @@ internal static class VirtualServerBinder
                 Endpoint, timing.DelayLoop!.Value, Algorithm, PersistenceTimeout, PersistenceGranularity, SorryServer,
                 SorryServerInhibit, InhibitOnFailure, Quorum, Hysteresis, QuorumUp, QuorumDown, Alpha, Omega,
                 MaxConnections, ProxyConnectTimeout, IdleTimeout, Transparent, MaxConnectionsPerSource, ConnectionRatePerSource,
-                new(realServers), TcpKeepalive);
+                new(realServers), TcpKeepalive, WriterConflict);
         }
+
+        private static bool IsWriter(RealServer server) => server.Checkers.Any(c => c is MySqlCheck { Role: MySqlRole.Primary });
 
         public string Describe() => Endpoint is null ? "" : $"{Endpoint.Address} {Endpoint.Port}";
     }
@@ -178,6 +187,7 @@ internal static class VirtualServerBinder
             { "maxconn_per_source", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn_per_source N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnectionsPerSource = v; } } },
             { "conn_rate_per_source", BindConnectionRate },
             { "tcp_keepalive", BindTcpKeepalive },
+            { "writer_conflict", BindWriterConflict },
             { "send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V1; } } },
             { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
             { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
@@ -208,6 +218,30 @@ internal static class VirtualServerBinder
         }
 
         builder.Algorithm = algorithm;
+    }
+
+    private static void BindWriterConflict(Builder builder, Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 1, 1, "writer_conflict refuse|first"))
+        {
+            return;
+        }
+
+        Token policy = statement.Arguments[0];
+        switch (policy.Text)
+        {
+            case "refuse":
+                builder.WriterConflict = WriterConflictPolicy.Refuse;
+                break;
+            case "first":
+                builder.WriterConflict = WriterConflictPolicy.First;
+                break;
+            default:
+                context.Error(policy.Location, $"'{statement.Name}' expects refuse or first, not '{policy.Text}'");
+                return;
+        }
+
+        builder.WriterConflictLocation = statement.Location;
     }
 
     private static void BindKind(Builder builder, Statement statement, BindContext context)

@@ -26,6 +26,8 @@ namespace VipProxy.Config.Model;
 /// <param name="ConnectionRatePerSource">VipProxy <c>conn_rate_per_source N SECS</c>: at most N new connections from one client IP in any SECS seconds. Default: unlimited.</param>
 /// <param name="RealServers">The real servers, in configuration order.</param>
 /// <param name="TcpKeepalive">VipProxy <c>tcp_keepalive IDLE INTERVAL COUNT</c>: TCP keepalive on both legs of every proxied connection. Null: the kernel's default (off).</param>
+/// <param name="WriterConflict">VipProxy <c>writer_conflict refuse|first</c>: what a writer pool (real servers checked by
+/// <c>MYSQL_CHECK { role primary }</c>) does when more than one of them reports writable. Default refuse: take none.</param>
 public sealed record VirtualServer(
     IPEndPoint Endpoint,
     TimeSpan DelayLoop,
@@ -48,10 +50,23 @@ public sealed record VirtualServer(
     int? MaxConnectionsPerSource,
     ConnectionRateLimit? ConnectionRatePerSource,
     ValueList<RealServer> RealServers,
-    TcpKeepalive? TcpKeepalive = null)
+    TcpKeepalive? TcpKeepalive = null,
+    WriterConflictPolicy WriterConflict = WriterConflictPolicy.Refuse)
 {
     /// <summary>keepalived's value for a bare <c>persistence_timeout</c>.</summary>
     public static readonly TimeSpan DefaultPersistenceTimeout = TimeSpan.FromSeconds(360);
+}
+
+/// <summary>
+/// What a writer pool does when two of its servers report writable at once — a split brain in the database, which
+/// must not become a split brain in the data.
+/// </summary>
+public enum WriterConflictPolicy
+{
+    /// <summary>Take none of them until only one is writable (the default).</summary>
+    Refuse,
+    /// <summary>Take the first writable server in configuration order.</summary>
+    First,
 }
 
 /// <summary><c>real_server IP PORT { … }</c>.</summary>

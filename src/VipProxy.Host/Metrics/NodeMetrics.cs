@@ -60,6 +60,10 @@ public sealed class NodeMetrics : IDisposable
                 Measure(v.SourceLimitRefused, VirtualServer(v), ("limit", "maxconn_per_source")),
                 Measure(v.SourceRateRefused, VirtualServer(v), ("limit", "conn_rate_per_source")),
             }));
+        Gauge("vipproxy_virtual_server_writer_conflict", "1 while more than one MYSQL_CHECK role primary server of the virtual server reports writable.", r =>
+            r.VirtualServers.Select(v => Measure(v.WriterConflict == true ? 1 : 0, VirtualServer(v))));
+        Counter("vipproxy_virtual_server_writer_conflicts_total", "Writer conflicts begun: more than one role primary server reported writable.", r =>
+            r.VirtualServers.Select(v => Measure(v.WriterConflicts, VirtualServer(v))));
         Gauge("vipproxy_virtual_server_tracked_sources", "Client IPs held by the per-source admission table.", r =>
             r.VirtualServers.Select(v => Measure(v.TrackedSources, VirtualServer(v))));
 

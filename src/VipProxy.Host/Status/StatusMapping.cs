@@ -8,7 +8,7 @@ namespace VipProxy.Host.Status;
 /// <summary>Joins the forwarder's counters and the health checks' verdicts into the stable report shape.</summary>
 internal static class StatusMapping
 {
-    public static VirtualServerReport From(VirtualServerTrafficStatus forwarding, VirtualServerHealthStatus? health) => new(
+    public static VirtualServerReport From(VirtualServerTrafficStatus forwarding, VirtualServerHealthStatus? health, (bool InConflict, long Conflicts)? writers = null) => new(
         forwarding.Endpoint.Address.ToString(),
         forwarding.Endpoint.Port,
         forwarding.Algorithm.ToLbAlgoName(),
@@ -41,5 +41,7 @@ internal static class StatusMapping
         SourceLimitRefused = forwarding.SourceLimitRefused,
         SourceRateRefused = forwarding.SourceRateRefused,
         TrackedSources = forwarding.TrackedSources,
+        WriterConflict = writers?.InConflict,
+        WriterConflicts = writers?.Conflicts ?? 0,
     };
 }

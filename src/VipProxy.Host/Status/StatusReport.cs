@@ -38,6 +38,13 @@ public sealed record VirtualServerReport(
 
     /// <summary>Client IPs held by the per-source admission table now.</summary>
     public int TrackedSources { get; init; }
+
+    /// <summary>For a writer pool (<c>MYSQL_CHECK { role primary }</c>): true while more than one server reports
+    /// writable, so <c>writer_conflict</c> decides; null when the virtual server has no writer.</summary>
+    public bool? WriterConflict { get; init; }
+
+    /// <summary>How many writer conflicts began since the virtual server's checks started.</summary>
+    public long WriterConflicts { get; init; }
 }
 
 public sealed record RealServerReport(
