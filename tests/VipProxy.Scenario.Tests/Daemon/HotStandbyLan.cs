@@ -43,11 +43,12 @@ internal sealed class HotStandbyLan : IAsyncDisposable
     private readonly List<Task> _echoLoops = [];
     private readonly Action<string> _log;
 
-    private HotStandbyLan(Lan lan, ScenarioFiles files, Action<string> log)
+    private HotStandbyLan(Lan lan, ScenarioFiles files, Action<string> log, HotStandbySetup setup)
     {
         Lan = lan;
         Files = files;
         _log = log;
+        Setup = setup;
         Front = lan.Switch("front");
         Back = lan.Switch("back");
         Client = lan.Host("client");
@@ -58,6 +59,9 @@ internal sealed class HotStandbyLan : IAsyncDisposable
     }
 
     public Lan Lan { get; }
+
+    /// <summary>What this scenario changes in the deployment.</summary>
+    public HotStandbySetup Setup { get; }
 
     public ScenarioFiles Files { get; }
 
@@ -90,7 +94,11 @@ internal sealed class HotStandbyLan : IAsyncDisposable
     /// <summary>Builds the LAN, starts both MariaDB servers and both nodes, and waits for lb1 MASTER, lb2 BACKUP,
     /// and every real server up on both nodes.</summary>
     /// <param name="lb1Arguments">Extra <c>vipproxy run</c> arguments for lb1 (e.g. <c>--handover after-drain</c>).</param>
-    public static async Task<HotStandbyLan> StartAsync(Action<string> log, ScenarioFiles files, string[]? lb1Arguments = null)
+    public static Task<HotStandbyLan> StartAsync(Action<string> log, ScenarioFiles files, string[]? lb1Arguments = null) =>
+        StartAsync(log, files, new HotStandbySetup { Lb1Arguments = lb1Arguments ?? [] });
+
+    /// <summary>Builds the LAN as <see cref="StartAsync(Action{string}, ScenarioFiles, string[])"/> does, changed by <paramref name="setup"/>.</summary>
+    public static async Task<HotStandbyLan> StartAsync(Action<string> log, ScenarioFiles files, HotStandbySetup setup)
     {
         var lan = await Lan.CreateAsync(log);
         HotStandbyLan? built = null;
@@ -115,8 +123,8 @@ internal sealed class HotStandbyLan : IAsyncDisposable
                 await rs.ConnectAsync(back, number);
             }
 
-            built = new HotStandbyLan(lan, files, log);
-            await built.StartServersAsync(lb1Arguments ?? []);
+            built = new HotStandbyLan(lan, files, log, setup);
+            await built.StartServersAsync();
             return built;
         }
         catch
@@ -134,28 +142,33 @@ internal sealed class HotStandbyLan : IAsyncDisposable
         }
     }
 
-    private async Task StartServersAsync(string[] lb1Arguments)
+    private async Task StartServersAsync()
     {
         // One after the other: two mariadb-install-db bootstraps at once share /tmp as tmpdir and can collide
         // ("Could not remove temporary table '/tmp/#sql-temptable-…'", ERROR 1051 on mysql.tmp_user_sys).
         Db1 = await StartMariaDbAsync(Rs1, 1);
         Db2 = await StartMariaDbAsync(Rs2, 2);
+        if (Setup.PrepareDatabases is { } prepare)
+        {
+            await prepare(this);
+        }
 
         var nodes = await Task.WhenAll(
-            VipProxyDaemon.StartAsync(Lb1, Files, Config(Lb1, Lb1Priority), lb1Arguments),
+            VipProxyDaemon.StartAsync(Lb1, Files, Config(Lb1, Lb1Priority), Setup.Lb1Arguments),
             VipProxyDaemon.StartAsync(Lb2, Files, Config(Lb2, Lb2Priority)));
         (Node1, Node2) = (nodes[0], nodes[1]);
         await Vrrp.WaitForVipAsync(Lb1, held: true, Startup);
         await EventuallyAsync(Node2, s => s.Vrrp.State == "BACKUP", "lb2 BACKUP", Startup);
         foreach (var node in nodes)
         {
-            await EventuallyAsync(node, s => s.Service(DataPort).RealServers.All(r => r.Up), $"{node.Host.Name}: both MariaDB up", Startup);
+            var ready = Setup.Ready ?? (s => s.Service(DataPort).RealServers.All(r => r.Up));
+            await EventuallyAsync(node, ready, $"{node.Host.Name}: {Setup.ReadyDescription}", Startup);
         }
     }
 
     private async Task<MariaDbServer> StartMariaDbAsync(LanHost host, int serverId)
     {
-        var server = await MariaDbServer.StartAsync(host, DataPort, [$"--server-id={serverId}"], _log);
+        var server = await MariaDbServer.StartAsync(host, DataPort, [$"--server-id={serverId}", .. Setup.MariaDbArguments], _log);
         try
         {
             await server.CreateUserAsync(MonitorUser, MonitorPassword);
@@ -180,6 +193,7 @@ internal sealed class HotStandbyLan : IAsyncDisposable
                         retry 1
                         delay_before_retry 0.5
                         warmup 0
+                        {{Setup.DataCheckOptions}}
                     }
             """;
         return $$"""
@@ -202,6 +216,7 @@ internal sealed class HotStandbyLan : IAsyncDisposable
                 virtual_ipaddress {
                     {{Vrrp.Vip}}/24
                 }
+                {{Setup.InstanceOptions}}
             }
 
             virtual_server {{Vrrp.Vip}} {{DataPort}} {
@@ -231,6 +246,8 @@ internal sealed class HotStandbyLan : IAsyncDisposable
                     weight {{rs2EchoWeight}}
                 }
             }
+
+            {{Setup.ExtraVirtualServers?.Invoke(this)}}
 
             """;
     }
@@ -547,6 +564,33 @@ internal sealed class HotStandbyLan : IAsyncDisposable
             _closing.Dispose();
         }
     }
+}
+
+/// <summary>What a scenario changes in the hot-standby deployment; the defaults are the plain deployment.</summary>
+internal sealed record HotStandbySetup
+{
+    /// <summary>Extra <c>vipproxy run</c> arguments for lb1 (e.g. <c>--handover after-drain</c>).</summary>
+    public string[] Lb1Arguments { get; init; } = [];
+
+    /// <summary>Extra <c>mariadbd</c> options for both servers (e.g. a binary log for replication).</summary>
+    public string[] MariaDbArguments { get; init; } = [];
+
+    /// <summary>Extra lines inside the vrrp_instance (e.g. <c>dont_track_virtual_servers</c>).</summary>
+    public string InstanceOptions { get; init; } = "";
+
+    /// <summary>Extra lines inside VIP:8066's MYSQL_CHECK (e.g. <c>role primary</c>).</summary>
+    public string DataCheckOptions { get; init; } = "";
+
+    /// <summary>More <c>virtual_server</c> blocks for both nodes' files.</summary>
+    public Func<HotStandbyLan, string>? ExtraVirtualServers { get; init; }
+
+    /// <summary>Runs once both MariaDB servers are up, before the nodes start (users, replication).</summary>
+    public Func<HotStandbyLan, Task>? PrepareDatabases { get; init; }
+
+    /// <summary>When a node is ready for the scenario; default: both real servers of VIP:8066 up.</summary>
+    public Func<NodeStatus, bool>? Ready { get; init; }
+
+    public string ReadyDescription { get; init; } = "both MariaDB up";
 }
 
 internal sealed record QueryOutcome(TimeSpan Started, TimeSpan Ended, int ServerId, string? Error)
