@@ -255,6 +255,7 @@ public static class ConfigDumper
                 w.LineIf(mysql.MaxReplicationLag is not null, $"max_replication_lag {mysql.MaxReplicationLag}");
                 w.LineIf(mysql.Galera, "galera on");
                 w.LineIf(mysql.GaleraDonorOk, "galera_donor_ok on");
+                w.LineIf(mysql.LagWeight, "lag_weight on");
                 w.LineIf(mysql.Query is not null, $"query {Quote(mysql.Query ?? "")}");
                 w.LineIf(mysql.Expect is not null, $"expect {Quote(mysql.Expect ?? "")}");
                 w.LineIf(mysql.ExpectRegex is not null, $"expect_regex {Quote(mysql.ExpectRegex ?? "")}");

@@ -30,6 +30,8 @@ internal static class CheckerBinder
         public int? MaxReplicationLag;
         public bool Galera;
         public bool GaleraDonorOk;
+        public bool LagWeight;
+        public SourceLocation? LagWeightLocation;
         public string? Query;
         public Token? Expect;
         public Token? ExpectRegex;
@@ -109,6 +111,12 @@ internal static class CheckerBinder
                 ok = false;
             }
 
+            if (LagWeight && MaxReplicationLag is null && LagWeightLocation is { } lagWeightAt)
+            {
+                context.Error(lagWeightAt, "'lag_weight on' scales the weight by the replication lag up to 'max_replication_lag SECONDS', which this MYSQL_CHECK does not have");
+                ok = false;
+            }
+
             if (GaleraDonorOk && !Galera && DonorOkLocation is { } donorAt)
             {
                 context.Warning(donorAt, "'galera_donor_ok on' has no effect without 'galera on'");
@@ -121,6 +129,7 @@ internal static class CheckerBinder
                     MaxReplicationLag = MaxReplicationLag,
                     Galera = Galera,
                     GaleraDonorOk = GaleraDonorOk,
+                    LagWeight = LagWeight,
                     Query = Query,
                     Expect = Expect?.Text,
                     ExpectRegex = ExpectRegex?.Text,
@@ -207,6 +216,14 @@ internal static class CheckerBinder
             if (c.Arguments(s, 1, 1, "max_replication_lag SECONDS") && c.Integer(s.Arguments[0], s.Name, 0, 31_536_000, out int v))
             {
                 b.MaxReplicationLag = v;
+            }
+        });
+        table.Add("lag_weight", (b, s, c) =>
+        {
+            b.LagWeightLocation = s.Location;
+            if (c.Arguments(s, 1, 1, "lag_weight on|off") && c.Choice(s.Arguments[0], s.Name, OnOff, out bool v))
+            {
+                b.LagWeight = v;
             }
         });
         table.Add("galera", (b, s, c) =>

@@ -86,6 +86,11 @@ public sealed record MySqlCheck(CheckSettings Settings, string? User, string? Pa
     /// this, or NULL (replication stopped). Default: not queried.</summary>
     public int? MaxReplicationLag { get; init; }
 
+    /// <summary><c>lag_weight on</c>: with <see cref="MaxReplicationLag"/>, a lagging replica stays up with its weight
+    /// scaled down by the lag (100 % at 0 s, 1/(max+1) at max), and at weight 0 (no new connections) above max,
+    /// instead of going down. NULL lag (replication stopped) is still down.</summary>
+    public bool LagWeight { get; init; }
+
     /// <summary><c>galera on</c>: up only while <c>wsrep_ready</c> is ON and <c>wsrep_local_state</c> is 4 (Synced).</summary>
     public bool Galera { get; init; }
 

@@ -186,7 +186,8 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
     {
         HealthTransition transition = _health.SetCheckerState(report.CheckerIndex, report.Decision.IsUp);
         RealServerHealthStatus previous = Status;
-        int weight = report.Result.DynamicWeight ?? previous.Weight;
+        int weight = report.Result.DynamicWeight
+            ?? (report.Result.WeightPercent is { } percent ? ScaledWeight(_server.Weight, percent) : previous.Weight);
         DateTimeOffset now = report.Status.LastCheckTime ?? _timeProvider.GetUtcNow();
         var checkers = previous.Checkers.ToArray();
         checkers[report.CheckerIndex] = report.Status;
@@ -212,6 +213,18 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
             LogWeight(_logger, _server.Endpoint.ToString(), previous.Weight, weight, checker);
             Raise(WeightChanged, new RealServerWeightChangedEventArgs(status, previous.Weight));
         }
+    }
+
+    /// <summary>The configured weight scaled by a check's percentage; a positive weight never rounds to 0 unless the
+    /// check said 0 %.</summary>
+    public static int ScaledWeight(int configured, int percent)
+    {
+        if (percent <= 0 || configured <= 0)
+        {
+            return 0;
+        }
+
+        return (int)Math.Max(1, Math.Round(configured * Math.Min(percent, 100) / 100.0, MidpointRounding.AwayFromZero));
     }
 
     private void Raise<T>(EventHandler<T>? handler, T args)

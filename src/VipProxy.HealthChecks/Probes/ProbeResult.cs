@@ -8,6 +8,10 @@ namespace VipProxy.HealthChecks.Probes;
 /// <param name="DynamicWeight">MISC_CHECK with <c>misc_dynamic</c>: the weight the script asked for (exit code − 2).</param>
 public sealed record ProbeResult(bool IsUp, string Reason, int? ErrorCode = null, int? DynamicWeight = null)
 {
+    /// <summary>MYSQL_CHECK with <c>lag_weight on</c>: the share of the configured weight the server should have now,
+    /// in percent (0–100), as HAProxy's agent reports "weight%". Null: the check says nothing about the weight.</summary>
+    public int? WeightPercent { get; init; }
+
     /// <summary>A passed probe.</summary>
     public static ProbeResult Up(string reason, int? dynamicWeight = null) => new(true, reason, null, dynamicWeight);
 

@@ -57,6 +57,7 @@ internal static class MySqlRoleVerdict
     public static ProbeResult Decide(MySqlCheck check, MySqlServerAnswers answers, Regex? expectRegex = null)
     {
         var reasons = new List<string>();
+        int? weightPercent = null;
         foreach (Func<MySqlCheck, MySqlServerAnswers, Regex?, Part> step in new Func<MySqlCheck, MySqlServerAnswers, Regex?, Part>[] { Role, Galera, Lag, Query })
         {
             Part part = step(check, answers, expectRegex);
@@ -71,13 +72,16 @@ internal static class MySqlRoleVerdict
             }
 
             reasons.Add(part.Reason);
+            weightPercent ??= part.WeightPercent;
         }
 
-        return ProbeResult.Up(string.Join("; ", reasons));
+        return ProbeResult.Up(string.Join("; ", reasons)) with { WeightPercent = weightPercent };
     }
 
     private readonly record struct Part(bool Up, string? Reason, int? ErrorCode = null)
     {
+        public int? WeightPercent { get; init; }
+
         public static readonly Part Skipped = new(true, null);
 
         public static Part Pass(string reason) => new(true, reason);
@@ -214,7 +218,30 @@ internal static class MySqlRoleVerdict
             return Part.Fail($"Seconds_Behind_Master {Show(seconds)} is not a number");
         }
 
+        if (check.LagWeight)
+        {
+            int percent = LagWeightPercent(lag, max);
+            return Part.Pass(lag > max ? $"lag {lag} s > {max} s: weight 0 %" : $"lag {lag} s <= {max} s: weight {percent} %") with { WeightPercent = percent };
+        }
+
         return lag > max ? Part.Fail($"lag {lag} s > {max} s") : Part.Pass($"lag {lag} s <= {max} s");
+    }
+
+    /// <summary>
+    /// <c>lag_weight on</c>: the share of the weight a replica lagging <paramref name="lag"/> seconds keeps — 100 % in
+    /// sync, falling linearly to 1/(max+1) at <paramref name="max"/> (still taking some connections), 0 % beyond it
+    /// (up, but no new connections: it still serves the sessions it has and catches up).
+    /// </summary>
+    public static int LagWeightPercent(long lag, int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(lag);
+        ArgumentOutOfRangeException.ThrowIfNegative(max);
+        if (lag > max)
+        {
+            return 0;
+        }
+
+        return (int)Math.Max(1, Math.Round(100.0 * (max - lag + 1) / (max + 1), MidpointRounding.AwayFromZero));
     }
 
     private static Part Query(MySqlCheck check, MySqlServerAnswers answers, Regex? expectRegex)
