@@ -74,7 +74,7 @@ public sealed partial class DoctorScenarios(ITestOutputHelper output)
                 f => f.GetProperty("check").GetString() == "firewall" && f.GetProperty("severity").GetString() == "error");
             Assert.Contains($"table inet filter, chain input, handle {handle}: \"ip protocol vrrp drop\" drops VRRP adverts from the other nodes on {lb1.Interfaces[0].Name}",
                 finding.GetProperty("what").GetString(), StringComparison.Ordinal);
-            Assert.Contains("ip protocol vrrp ip daddr 224.0.0.18 accept", finding.GetProperty("fix").GetString(), StringComparison.Ordinal);
+            Assert.Contains($"nft insert rule inet filter input iifname \"{lb1.Interfaces[0].Name}\" ip daddr 224.0.0.18 ip protocol vrrp accept", finding.GetProperty("fix").GetString(), StringComparison.Ordinal);
             Assert.Contains("error    firewall", text, StringComparison.Ordinal);
         }
     }

@@ -68,26 +68,37 @@ public static partial class DoctorAnalysis
         FirewallPacket packet = block.Packet;
         string rule = block.Text == "policy drop" ? $"the policy of {block.Location} is drop and no rule before it accepts them" : $"{block.Location}: \"{block.Text}\"";
         string verb = block.Certain ? "drops" : "may drop";
-        string fix = packet.Protocol == FirewallPacket.Vrrp ? VrrpFix(packet) : TcpFix(packet);
         return new DoctorFinding(block.Certain ? DoctorSeverity.Error : DoctorSeverity.Warning, FirewallCheck,
-            $"{block.Tool} {rule} {verb} {packet.Description}", fix);
+            $"{block.Tool} {rule} {verb} {packet.Description}", Fix(block));
     }
 
-    private static string VrrpFix(FirewallPacket packet)
+    /// <summary>An accept rule at the top of the chain that drops (an appended one would come after the drop), in that tool's syntax.</summary>
+    private static string Fix(FirewallBlock block)
     {
-        string chain = packet.Direction == PacketDirection.Received ? "input" : "output";
-        string iptablesChain = packet.Direction == PacketDirection.Received ? "INPUT" : "OUTPUT";
-        string device = packet.Interface is { } name ? (packet.Direction == PacketDirection.Received ? $"iifname \"{name}\" " : $"oifname \"{name}\" ") : "";
-        string iptablesDevice = packet.Interface is { } n ? (packet.Direction == PacketDirection.Received ? $"-i {n} " : $"-o {n} ") : "";
-        return $"accept VRRP before that rule: nft insert rule FAMILY TABLE {chain} {device}ip protocol vrrp ip daddr {packet.Destination} accept; "
-            + $"iptables -I {iptablesChain} {iptablesDevice}-p vrrp -d {packet.Destination} -j ACCEPT; "
-            + "firewalld: firewall-cmd --permanent --add-rich-rule='rule protocol value=\"vrrp\" accept' && firewall-cmd --reload; ufw: see README \"Deploying\"";
-    }
+        FirewallPacket packet = block.Packet;
+        bool received = packet.Direction == PacketDirection.Received;
+        bool nft = block.Tool == NftRuleset.Tool;
+        string match;
+        string persistent;
+        if (packet.Protocol == FirewallPacket.Vrrp)
+        {
+            string device = packet.Interface is not { } name ? "" : nft ? $"{(received ? "iifname" : "oifname")} \"{name}\" " : $"{(received ? "-i" : "-o")} {name} ";
+            string peer = received && !packet.Multicast && packet.Source is { } source ? (nft ? $"ip saddr {source} " : $"-s {source} ") : "";
+            string destination = received ? (nft ? $"ip daddr {packet.Destination} " : $"-d {packet.Destination} ") : "";
+            match = nft ? $"{device}{peer}{destination}ip protocol vrrp" : $"{device}{peer}{destination}-p vrrp";
+            persistent = "firewalld: firewall-cmd --permanent --add-rich-rule='rule family=\"ipv4\" protocol value=\"vrrp\" accept' && firewall-cmd --reload; ufw: a -p vrrp rule in /etc/ufw/before.rules (README \"Deploying\")";
+        }
+        else
+        {
+            match = nft ? $"ip daddr {packet.Destination} tcp dport {packet.DestinationPort}" : $"-p tcp -d {packet.Destination} --dport {packet.DestinationPort}";
+            persistent = $"firewalld: firewall-cmd --permanent --add-port={packet.DestinationPort}/tcp; ufw allow {packet.DestinationPort}/tcp";
+        }
 
-    private static string TcpFix(FirewallPacket packet) =>
-        $"accept the clients before that rule: nft insert rule FAMILY TABLE input ip daddr {packet.Destination} tcp dport {packet.DestinationPort} accept; "
-        + $"iptables -I INPUT -p tcp -d {packet.Destination} --dport {packet.DestinationPort} -j ACCEPT; "
-        + $"firewalld: firewall-cmd --permanent --add-port={packet.DestinationPort}/tcp; ufw allow {packet.DestinationPort}/tcp";
+        string command = nft
+            ? $"nft insert rule {block.Table} {block.Chain} {match} accept"
+            : $"iptables {(block.Table == "filter" ? "" : $"-t {block.Table} ")}-I {block.Chain} {match} -j ACCEPT";
+        return $"accept them before that {(block.Text == "policy drop" ? "policy" : "rule")}: {command} (and in the saved ruleset); {persistent}";
+    }
 
     /// <summary>The packets a node must let through, from the file.</summary>
     private static List<FirewallPacket> Packets(KeepalivedConfig config, HostSnapshot host)

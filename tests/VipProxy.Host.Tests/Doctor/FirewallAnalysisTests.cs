@@ -50,7 +50,7 @@ public sealed class FirewallAnalysisTests
         DoctorFinding finding = Assert.Single(Firewall(WithNft(json, listing)));
         Assert.Equal(DoctorSeverity.Error, finding.Severity);
         Assert.Contains("nftables table inet filter, chain input, handle 10: \"ip protocol vrrp counter packets 0 bytes 0 drop\" drops VRRP adverts from the other nodes on eth0", finding.What, StringComparison.Ordinal);
-        Assert.Contains("nft insert rule FAMILY TABLE input iifname \"eth0\" ip protocol vrrp ip daddr 224.0.0.18 accept", finding.Fix, StringComparison.Ordinal);
+        Assert.Contains("nft insert rule inet filter input iifname \"eth0\" ip daddr 224.0.0.18 ip protocol vrrp accept", finding.Fix, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -153,6 +153,7 @@ public sealed class FirewallAnalysisTests
         List<DoctorFinding> findings = [.. DoctorAnalysis.Analyze(NodeConfig("unicast_peer {\n 198.18.0.2\n }"), host).Problems(DoctorAnalysis.FirewallCheck)];
         DoctorFinding finding = Assert.Single(findings);
         Assert.Contains("VRRP adverts from unicast_peer 198.18.0.2 (protocol 112 to 198.18.0.1)", finding.What, StringComparison.Ordinal);
+        Assert.Contains("iptables -I INPUT -i eth0 -s 198.18.0.2 -d 198.18.0.1 -p vrrp -j ACCEPT", finding.Fix, StringComparison.Ordinal);
     }
 
     [Fact]

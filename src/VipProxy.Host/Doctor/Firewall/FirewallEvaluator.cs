@@ -27,7 +27,7 @@ internal static class FirewallEvaluator
             (Outcome outcome, FirewallBlock? block) = walk.Run(chain, ref doubt, 0);
             if (outcome == Outcome.Returned && chain.PolicyDrops)
             {
-                blocks.Add(new FirewallBlock(ruleset.Tool, chain.Location, "policy drop", !doubt, packet));
+                blocks.Add(new FirewallBlock(ruleset.Tool, chain.Location, "policy drop", !doubt, packet, chain.Table, chain.Name));
             }
             else if (outcome == Outcome.Dropped && block is not null)
             {
@@ -60,9 +60,9 @@ internal static class FirewallEvaluator
                         doubt = true;
                         break;
                     case RuleVerdict.Drop when certain:
-                        return (Outcome.Dropped, new FirewallBlock(ruleset.Tool, rule.Location, rule.Text, !doubt, packet));
+                        return (Outcome.Dropped, new FirewallBlock(ruleset.Tool, rule.Location, rule.Text, !doubt, packet, chain.Table, chain.Name));
                     case RuleVerdict.Drop:
-                        maybes.Add(new FirewallBlock(ruleset.Tool, rule.Location, rule.Text, false, packet));
+                        maybes.Add(new FirewallBlock(ruleset.Tool, rule.Location, rule.Text, false, packet, chain.Table, chain.Name));
                         break;
                     case RuleVerdict.Return when certain:
                         return (Outcome.Returned, null);

@@ -90,4 +90,6 @@ internal sealed record FirewallRuleset(string Tool, IReadOnlyList<FirewallChain>
 
 /// <summary>A rule or policy that stops a packet.</summary>
 /// <param name="Certain">False when a condition before or in the rule depends on what the doctor cannot know.</param>
-internal sealed record FirewallBlock(string Tool, string Location, string Text, bool Certain, FirewallPacket Packet);
+/// <param name="Table">The table as the tool names it in commands: "inet filter" (nft), "filter" (iptables).</param>
+/// <param name="Chain">The chain of the rule or policy, where an accept rule must go first.</param>
+internal sealed record FirewallBlock(string Tool, string Location, string Text, bool Certain, FirewallPacket Packet, string Table, string Chain);
