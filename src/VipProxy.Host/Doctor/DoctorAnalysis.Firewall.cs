@@ -66,7 +66,7 @@ public static partial class DoctorAnalysis
     private static DoctorFinding Finding(FirewallBlock block)
     {
         FirewallPacket packet = block.Packet;
-        string rule = block.Text == "policy drop" ? $"the policy of {block.Location} is drop and no rule before it accepts them" : $"{block.Location}: \"{block.Text}\"";
+        string rule = block.Text == "policy drop" ? $"{block.Location}: its drop policy, with no rule accepting them first," : $"{block.Location}: \"{block.Text}\"";
         string verb = block.Certain ? "drops" : "may drop";
         return new DoctorFinding(block.Certain ? DoctorSeverity.Error : DoctorSeverity.Warning, FirewallCheck,
             $"{block.Tool} {rule} {verb} {packet.Description}", Fix(block));

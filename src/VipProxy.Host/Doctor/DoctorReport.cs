@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace VipProxy.Host.Doctor;
@@ -42,13 +43,14 @@ public static class DoctorReport
 
     /// <summary>
     /// <c>{"file", "ready", "errors", "warnings", "findings": [{"severity", "check", "what", "fix"}], "routers": [...]}</c>;
-    /// severities are "ok", "info", "warning", "error".
+    /// severities are "ok", "info", "warning", "error". Quotes in rule texts stay readable (relaxed escaping: the
+    /// output goes to terminals and scripts, never into HTML).
     /// </summary>
     public static string Json(DoctorResult result, string file)
     {
         ArgumentNullException.ThrowIfNull(result);
         using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("file", file);

@@ -167,6 +167,7 @@ public sealed class DoctorAnalysisTests
         Assert.Equal(51, router.GetProperty("vrid").GetInt32());
         Assert.Contains(root.GetProperty("findings").EnumerateArray(), f => f.GetProperty("severity").GetString() == "error" && f.GetProperty("check").GetString() == "vrrp");
 
+        Assert.Contains("\"fix\": \"give one of the two virtual routers another virtual_router_id", DoctorReport.Json(result, "/test/doctor.conf"), StringComparison.Ordinal);
         string text = DoctorReport.Text(result, "/test/doctor.conf");
         Assert.Contains("error    vrrp", text, StringComparison.Ordinal);
         Assert.Contains("fix: give one of the two virtual routers", text, StringComparison.Ordinal);

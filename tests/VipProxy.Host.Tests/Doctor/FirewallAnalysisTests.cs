@@ -57,7 +57,7 @@ public sealed class FirewallAnalysisTests
     public void A_drop_policy_blocks_unless_a_rule_accepts_VRRP_and_the_clients()
     {
         Assert.Contains(Firewall(WithNft(Nft("drop", $"{Established}, {Accept}"))), f => f.Severity == DoctorSeverity.Error
-            && f.What.Contains("the policy of table inet filter, chain input is drop", StringComparison.Ordinal) && f.What.Contains("VRRP adverts", StringComparison.Ordinal));
+            && f.What.Contains("nftables table inet filter, chain input: its drop policy, with no rule accepting them first, drops VRRP adverts", StringComparison.Ordinal) && f.What.Contains("VRRP adverts", StringComparison.Ordinal));
 
         const string Mysql = """{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": {"set": [22, {"range": [3306, 3310]}]}}}""";
         Assert.Empty(Firewall(WithNft(Nft("drop", $"{Established}, {Accept}", $"{ProtocolVrrp}, {Accept}", $"{Mysql}, {Accept}"))));
