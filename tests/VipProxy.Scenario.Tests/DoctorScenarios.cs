@@ -8,7 +8,8 @@ namespace VipProxy.Scenario.Tests;
 
 /// <summary>
 /// Issue 20's <c>vipproxy doctor</c>, run as the built binary inside a LAN host (ip netns exec): it names the nft rule
-/// that drops VRRP, and the router of another team that uses this file's VRID. nft runs only inside the test hosts.
+/// that drops VRRP, the router of another team that uses this file's VRID, and a peer whose adverts this node would
+/// reject. nft runs only inside the test hosts.
 /// </summary>
 [Collection(NetworkScenariosCollection.Name)]
 [Trait("Category", "Root")]
@@ -101,13 +102,7 @@ public sealed partial class DoctorScenarios(ITestOutputHelper output)
             }
             """);
 
-        // keepalived waits Master_Down_Interval before it becomes master and starts advertising.
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!(await other.GetIPv4AddressesAsync(other.Interfaces[0].Name)).Any(a => a.Address.ToString() == "198.18.0.222"))
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "keepalived did not become master");
-            await Task.Delay(100);
-        }
+        await WaitUntilMasterAsync(other, "198.18.0.222");
 
         var (exit, report, _) = await DoctorAsync(lb1, file, 3);
         using (report)
@@ -124,6 +119,43 @@ public sealed partial class DoctorScenarios(ITestOutputHelper output)
                 f => f.GetProperty("check").GetString() == "vrrp" && f.GetProperty("severity").GetString() == "error");
             Assert.Contains($"VRID collision: router {other.Address} on {lb1.Interfaces[0].Name} (VRID 51, priority 200, VRRPv2", collision.GetProperty("what").GetString(), StringComparison.Ordinal);
             Assert.Contains("VIPs 198.18.0.222", collision.GetProperty("what").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_peer_whose_adverts_this_node_would_reject_is_reported_with_the_reason()
+    {
+        using var files = new ScenarioFiles();
+        await using var lan = await Lan.CreateAsync(output.WriteLine, "lb1", "lb2");
+        var (lb1, lb2) = (lan.Host("lb1"), lan.Host("lb2"));
+        string file = files.Write("lb1.conf", NodeConfig(lb1).Replace("advert_int 1", $"advert_int 1\n    {PassAuth}", StringComparison.Ordinal));
+
+        // The other node of the same virtual router, with another password: each would ignore the other.
+        StartKeepalived(lb2, files, Instance(lb2, 150, extra: PassAuth.Replace("secret1", "secret2", StringComparison.Ordinal)));
+        await WaitUntilMasterAsync(lb2, Vip.ToString());
+
+        var (exit, report, _) = await DoctorAsync(lb1, file, 3);
+        using (report)
+        {
+            output.WriteLine(report.RootElement.ToString());
+            Assert.Equal(1, exit);
+            JsonElement router = Assert.Single(report.RootElement.GetProperty("routers").EnumerateArray());
+            Assert.Equal((lb2.Address.ToString(), 150, "PASS"), (router.GetProperty("source").GetString(), router.GetProperty("priority").GetInt32(), router.GetProperty("authentication").GetString()));
+            JsonElement rejected = Assert.Single(report.RootElement.GetProperty("findings").EnumerateArray(),
+                f => f.GetProperty("check").GetString() == "vrrp" && f.GetProperty("severity").GetString() == "error");
+            Assert.Contains($"router {lb2.Address} on {lb1.Interfaces[0].Name} (VRID 51, priority 150", rejected.GetProperty("what").GetString(), StringComparison.Ordinal);
+            Assert.Contains("this node would reject its adverts: its auth_pass differs", rejected.GetProperty("what").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>keepalived waits Master_Down_Interval before it becomes master and starts advertising.</summary>
+    private static async Task WaitUntilMasterAsync(LanHost host, string vip)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await host.GetIPv4AddressesAsync(host.Interfaces[0].Name)).Any(a => a.Address.ToString() == vip))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"keepalived on {host.Name} did not become master");
+            await Task.Delay(100);
         }
     }
 
