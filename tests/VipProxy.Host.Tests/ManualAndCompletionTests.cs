@@ -120,6 +120,8 @@ public sealed partial class ManualAndCompletionTests
         Assert.DoesNotContain(statusOptions, o => o.StartsWith('/'));
         Assert.Contains("--dump", await CompleteAsync("vipproxy check --d"));
         Assert.Equal(["bash"], await CompleteAsync("vipproxy completion ba"));
+        Assert.Equal(["doctor"], await CompleteAsync("vipproxy doc"));
+        Assert.Contains("--listen", await CompleteAsync("vipproxy doctor --"));
         string[] commands = await CompleteAsync("vipproxy ");
         Assert.Contains("run", commands);
         Assert.DoesNotContain("manual", commands);
@@ -137,7 +139,7 @@ public sealed partial class ManualAndCompletionTests
 
     private static RootCommand CommandTree()
     {
-        var root = new RootCommand { CheckCommand.Create(), RunCommand.Create(), StatusCommand.Create(), DemoCommand.Create(), CompletionCommand.Create(), ImportCommand.Create() };
+        var root = new RootCommand { CheckCommand.Create(), RunCommand.Create(), StatusCommand.Create(), DemoCommand.Create(), CompletionCommand.Create(), ImportCommand.Create(), DoctorCommand.Create() };
         return root;
     }
 

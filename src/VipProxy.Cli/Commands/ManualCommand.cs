@@ -89,8 +89,8 @@ internal static partial class ManualCommand
         }
 
         page.Append(".SH EXIT STATUS\n");
-        page.Append(".TP\n.B ").Append(Daemon.ExitOk).Append("\nSuccess: the file is valid (check), the node stopped cleanly (run), the node answered (status).\n");
-        page.Append(".TP\n.B ").Append(Daemon.ExitInvalidConfig).Append("\nThe configuration file has errors, each printed as FILE:LINE:COL; or no node answers on the control socket; or the command line is wrong.\n");
+        page.Append(".TP\n.B ").Append(Daemon.ExitOk).Append("\nSuccess: the file is valid (check), the node stopped cleanly (run), the node answered (status), nothing on this host blocks the file (doctor).\n");
+        page.Append(".TP\n.B ").Append(Daemon.ExitInvalidConfig).Append("\nThe configuration file has errors, each printed as FILE:LINE:COL; or no node answers on the control socket; or doctor found a problem that blocks (each printed with its fix); or the command line is wrong.\n");
         page.Append(".TP\n.B ").Append(Daemon.ExitMissingPrerequisite).Append("\nrun: the host lacks what the file needs (a capability, an interface, a free port), printed with the fix.\n");
         page.Append(".SH SIGNALS\n");
         page.Append(".TP\n.B SIGHUP\nReload the file: validate it completely, then apply only the differences; on any error keep running the old configuration and log every error (systemctl reload).\n");
