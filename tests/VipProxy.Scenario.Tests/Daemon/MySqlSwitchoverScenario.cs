@@ -25,6 +25,7 @@ public sealed class MySqlSwitchoverScenario(ITestOutputHelper output)
     private const int ReaderPort = 8067;
     private const string ReplicationUser = "repl", ReplicationPassword = "repl-secret";
     private const int MaxLagSeconds = 5;
+    private const int ReaderWeight = 100;
 
     /// <summary>A role check's verdict is seen after one delay_loop plus the check (connect_timeout 1); generous margin.</summary>
     private static readonly TimeSpan RoleChangeBound = TimeSpan.FromSeconds(1 + 1 + 3);
@@ -45,9 +46,11 @@ public sealed class MySqlSwitchoverScenario(ITestOutputHelper output)
                 lb_kind NAT
                 protocol TCP
                 real_server {{lan.Rs1Back}} {{DataPort}} {
+                    weight {{ReaderWeight}}
                     {{ReaderCheck}}
                 }
                 real_server {{lan.Rs2Back}} {{DataPort}} {
+                    weight {{ReaderWeight}}
                     {{ReaderCheck}}
                 }
             }
@@ -67,6 +70,7 @@ public sealed class MySqlSwitchoverScenario(ITestOutputHelper output)
                         warmup 0
                         role replica
                         max_replication_lag {{MaxLagSeconds}}
+                        lag_weight on
                     }
         """;
 
@@ -101,6 +105,10 @@ public sealed class MySqlSwitchoverScenario(ITestOutputHelper output)
 
     private static string Reader(NodeStatus status) => UpSet(status.Service(ReaderPort));
 
+    /// <summary>The weight the reader pool gives rs1 while it is up (-1 while it is down).</summary>
+    private static int ReaderWeightOf(NodeStatus status, HotStandbyLan lan) =>
+        status.Service(ReaderPort).RealServer(lan.Rs1Back) is { Up: true } r ? r.Weight : -1;
+
     /// <summary>The writer pool's <c>writer_conflict</c> field in <c>vipproxy status --json</c>.</summary>
     private static bool InWriterConflict(NodeStatus status)
     {
@@ -134,6 +142,7 @@ public sealed class MySqlSwitchoverScenario(ITestOutputHelper output)
         var writers = Enumerable.Range(0, 3).Select(k => Task.Run(() => WriteLoopAsync(lan.ThreadIn(lan.Client), k, clock, writes, TimeSpan.FromSeconds(90)))).ToArray();
         TimeSpan conflictAt, conflictSeen, conflictEnding, conflictOver, readOnlyAt, promotedAt, bothMoved;
         List<(string Name, string Labels, double Value)> conflictMetrics;
+        NodeStatus laggingStatus;
         string replicaStoppedReason;
         try
         {
@@ -193,6 +202,14 @@ public sealed class MySqlSwitchoverScenario(ITestOutputHelper output)
             await WaitForWritesAsync(writes, bothMoved, serverId: 2, count: 10);
             reads = await ReadServerIdsAsync(lan, 6);
             Assert.All(reads, id => Assert.Equal(1, id));
+
+            // 6. A real lag on the new replica (MASTER_DELAY holds its SQL thread back while the writers go on):
+            //    with lag_weight it stays in the reader pool at a smaller weight, and is back at full weight in sync.
+            await lan.Db1.ExecuteSqlAsync("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=3; START SLAVE;");
+            var lagging = await EventuallyAsync(lan.Node1, s => ReaderWeightOf(s, lan) is > 0 and < ReaderWeight, "lb1: lagging replica at a smaller weight", TimeSpan.FromSeconds(15));
+            laggingStatus = await StatusFromCliAsync(lan.Node1);
+            await lan.Db1.ExecuteSqlAsync("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE;");
+            await EventuallyAsync(lan.Node1, s => ReaderWeightOf(s, lan) == ReaderWeight, "lb1: replica in sync at full weight", TimeSpan.FromSeconds(15));
         }
         finally
         {
@@ -211,6 +228,9 @@ public sealed class MySqlSwitchoverScenario(ITestOutputHelper output)
             $"read_only at {readOnlyAt.TotalMilliseconds:F0} ms, promoted at {promotedAt.TotalMilliseconds:F0} ms, both nodes moved at {bothMoved.TotalMilliseconds:F0} ms " +
             $"({(bothMoved - promotedAt).TotalMilliseconds:F0} ms after the promotion, bound {(RoleChangeBound + TimeSpan.FromSeconds(3)).TotalMilliseconds:F0} ms); " +
             $"first write on the new primary started {(firstOnNew - promotedAt).TotalMilliseconds:F0} ms after the promotion; replica stopped: '{replicaStoppedReason}'");
+        var lagged = laggingStatus.Service(ReaderPort).RealServer(lan.Rs1Back);
+        output.WriteLine($"lagging replica (MASTER_DELAY=3): weight {lagged.Weight} of {ReaderWeight}, last check '{lagged.LastCheck}'");
+        Assert.Matches(@"lag [1-5] s <= 5 s: weight [0-9]+ %$", lagged.LastCheck ?? "");
         foreach (var failure in failed)
         {
             output.WriteLine($"  {failure.Item} failed {failure.Started.TotalMilliseconds:F0}–{failure.Ended.TotalMilliseconds:F0} ms: {failure.Error}");
