@@ -202,6 +202,7 @@ public static class ConfigDumper
         w.LineIf(r.SendProxy == ProxyProtocolVersion.V2, "send_proxy_v2");
         w.LineIf(r.CheckSendProxy, "check_send_proxy");
         w.LineIf(r.Backup, "backup");
+        w.LineIf(r.SlowStart is not null, $"slowstart {r.SlowStart?.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");
         foreach (HealthCheck check in r.Checkers)
         {
             DumpCheck(w, check);

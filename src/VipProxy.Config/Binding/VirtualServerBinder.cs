@@ -116,6 +116,7 @@ internal static class VirtualServerBinder
         public ProxyProtocolVersion? SendProxy;
         public bool? CheckSendProxy;
         public bool Backup;
+        public TimeSpan? SlowStart;
         public List<CheckerBinder.Builder> Checkers = [];
 
         public RealServer? Build(Builder virtualServer, CheckTimingOverrides inherited, BindContext context)
@@ -147,7 +148,7 @@ internal static class VirtualServerBinder
                 context.Warning(Location, $"real_server {Endpoint.Address} {Endpoint.Port} gets both 'transparent' and a PROXY header: the server already sees the client's address; keep one of the two");
             }
 
-            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy, Backup);
+            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy, Backup, SlowStart);
         }
     }
 
@@ -374,6 +375,7 @@ internal static class VirtualServerBinder
             { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
             { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
             { "backup", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Backup = true; } } },
+            { "slowstart", (b, s, c) => { if (c.Arguments(s, 1, 1, "slowstart SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0, 86_400, out var v)) { b.SlowStart = v > TimeSpan.Zero ? v : null; } } },
         };
         foreach (string checker in new[] { "TCP_CHECK", "HTTP_GET", "MISC_CHECK", "MYSQL_CHECK" })
         {

@@ -27,11 +27,17 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
     private readonly NotifyScriptLauncher _notify;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly Channel<CheckerReport> _reports = Channel.CreateUnbounded<CheckerReport>(
+    // A null item is a slowstart tick: the ramp's weight is recomputed on the same single consumer as the reports.
+    private readonly Channel<CheckerReport?> _reports = Channel.CreateUnbounded<CheckerReport?>(
         new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _statusGate = new();
     private RealServerHealthStatus _status;
+    private readonly bool[] _reported;
+    private bool _startupDone;
+    private int _targetWeight;
+    private long? _rampStartedAt;
+    private ITimer? _rampTimer;
     private Task _running = Task.CompletedTask;
     private int _started;
     private int _disposed;
@@ -57,6 +63,9 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
         bool initialUp = !alpha;
         _checkers = [.. probes.Select((p, i) => new CheckerLoop(i, p.Probe, p.Timing, initialUp, options.Random, _timeProvider, server.Endpoint.ToString()))];
         _health = new RealServerHealth(_checkers.Length, initialUp);
+        _reported = new bool[_checkers.Length];
+        _startupDone = _checkers.Length == 0;
+        _targetWeight = server.Weight;
         _status = new RealServerHealthStatus(server.Endpoint, _health.IsUp, server.Weight, null, null, null,
             [.. _checkers.Select(c => c.InitialStatus)]);
     }
@@ -171,23 +180,101 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
         }
 
         await StopAsync().ConfigureAwait(false);
+        StopRamp(); // the consumer has ended: nothing else touches the ramp now
         _stopping.Dispose();
     }
 
     private async Task ConsumeAsync(CancellationToken cancellationToken)
     {
-        await foreach (CheckerReport report in _reports.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (CheckerReport? report in _reports.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            Apply(report, cancellationToken);
+            if (report is null)
+            {
+                ApplyRampStep();
+            }
+            else
+            {
+                Apply(report, cancellationToken);
+            }
         }
+    }
+
+    /// <summary>The weight published now: the checks' weight, lowered while a slowstart ramp runs.</summary>
+    private int EffectiveWeight()
+    {
+        if (_rampStartedAt is not { } started || _server.SlowStart is not { } window)
+        {
+            return _targetWeight;
+        }
+
+        TimeSpan sinceUp = _timeProvider.GetElapsedTime(started);
+        if (!SlowStartRamp.IsRamping(sinceUp, window))
+        {
+            StopRamp();
+            return _targetWeight;
+        }
+
+        return SlowStartRamp.WeightAt(_targetWeight, sinceUp, window);
+    }
+
+    private void StartRamp(TimeSpan window)
+    {
+        StopRamp();
+        _rampStartedAt = _timeProvider.GetTimestamp();
+        TimeSpan step = SlowStartRamp.Step(window);
+        _rampTimer = _timeProvider.CreateTimer(_ => _reports.Writer.TryWrite(null), null, step, step);
+    }
+
+    private void StopRamp()
+    {
+        _rampStartedAt = null;
+        _rampTimer?.Dispose();
+        _rampTimer = null;
+    }
+
+    private void ApplyRampStep()
+    {
+        if (_rampStartedAt is null)
+        {
+            return;
+        }
+
+        RealServerHealthStatus previous = Status;
+        int weight = EffectiveWeight();
+        if (weight == previous.Weight)
+        {
+            return;
+        }
+
+        RealServerHealthStatus status = previous with { Weight = weight };
+        lock (_statusGate)
+        {
+            _status = status;
+        }
+
+        LogWeight(_logger, _server.Endpoint.ToString(), previous.Weight, weight, "slowstart");
+        Raise(WeightChanged, new RealServerWeightChangedEventArgs(status, previous.Weight));
     }
 
     private void Apply(CheckerReport report, CancellationToken cancellationToken)
     {
         HealthTransition transition = _health.SetCheckerState(report.CheckerIndex, report.Decision.IsUp);
         RealServerHealthStatus previous = Status;
-        int weight = report.Result.DynamicWeight
-            ?? (report.Result.WeightPercent is { } percent ? ScaledWeight(_server.Weight, percent) : previous.Weight);
+        _targetWeight = report.Result.DynamicWeight
+            ?? (report.Result.WeightPercent is { } percent ? ScaledWeight(_server.Weight, percent) : _targetWeight);
+        // slowstart: not at start-up (the first verdict of every checker), as HAProxy does not ramp at start.
+        if (transition == HealthTransition.WentUp && _startupDone && _server.SlowStart is { } window)
+        {
+            StartRamp(window);
+        }
+        else if (transition == HealthTransition.WentDown)
+        {
+            StopRamp();
+        }
+
+        _reported[report.CheckerIndex] = true;
+        _startupDone = _startupDone || Array.TrueForAll(_reported, r => r);
+        int weight = EffectiveWeight();
         DateTimeOffset now = report.Status.LastCheckTime ?? _timeProvider.GetUtcNow();
         var checkers = previous.Checkers.ToArray();
         checkers[report.CheckerIndex] = report.Status;
@@ -199,6 +286,14 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
         }
 
         string checker = _checkers[report.CheckerIndex].Description;
+        // Coming up on a ramp: the forwarder learns the low weight before it schedules the server again.
+        bool weightFirst = transition == HealthTransition.WentUp && weight != previous.Weight;
+        if (weightFirst)
+        {
+            LogWeight(_logger, _server.Endpoint.ToString(), previous.Weight, weight, checker);
+            Raise(WeightChanged, new RealServerWeightChangedEventArgs(status, previous.Weight));
+        }
+
         if (transition != HealthTransition.None)
         {
             bool up = transition == HealthTransition.WentUp;
@@ -208,7 +303,7 @@ public sealed partial class RealServerMonitor : IAsyncDisposable
                 $"{(up ? "notify_up" : "notify_down")} {_server.Endpoint}", cancellationToken);
         }
 
-        if (weight != previous.Weight)
+        if (weight != previous.Weight && !weightFirst)
         {
             LogWeight(_logger, _server.Endpoint.ToString(), previous.Weight, weight, checker);
             Raise(WeightChanged, new RealServerWeightChangedEventArgs(status, previous.Weight));
