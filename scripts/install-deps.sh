@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that VipProxy's tests, demo and benchmarks drive as real peers:
-# iproute2 (namespaces, veth, bridge), keepalived (VRRP interop), MariaDB (real servers),
+# iproute2 (namespaces, veth, bridge), keepalived (VRRP interop), MariaDB with galera-4 and rsync (real servers, a Galera cluster),
 # HAProxy/wrk/iperf3/sysbench/nginx (benchmark peers), nftables (transparent-mode return path, inside test
 # namespaces only), prometheus (promtool checks the shipped alert rules), mandoc and lintian (man page and
 # package checks). Only missing packages are installed.
@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   iproute2 iputils-ping procps psmisc util-linux
   keepalived
-  mariadb-server mariadb-client
+  mariadb-server mariadb-client galera-4 rsync
   haproxy nginx-light wrk iperf3 sysbench
   tcpdump gnuplot-nox
   nftables

@@ -223,6 +223,18 @@ public sealed class MariaDbServer : IAsyncDisposable
         }
 
         _log($"MariaDB data directory {DataDirectory} initialised in {watch.ElapsedMilliseconds} ms");
+
+        if (_extraArguments.Contains("--wsrep-sst-method=rsync", StringComparer.Ordinal))
+        {
+            // Galera's rsync state transfer runs an rsync daemon on the joiner, which (started by root, with no uid in
+            // the rsyncd.conf that wsrep_sst_rsync writes) switches to "nobody" and must write into this server's
+            // private directory (mode 0700): open it to that user. Test servers only; the server itself runs as root.
+            CommandResult opened = await CommandLine.RunAsync("chmod", ["-R", "a+rwX", Directory], CommandTimeout).ConfigureAwait(false);
+            if (!opened.Succeeded)
+            {
+                throw new InvalidOperationException($"chmod for rsync state transfer failed: {opened}");
+            }
+        }
     }
 
     /// <summary>Small and fast storage: tests start several servers.</summary>
