@@ -165,7 +165,7 @@ public sealed partial class NodeService
         "connections", "connections-kill", "vrrp-demote", "vrrp-resume",
     ];
 
-    private static string Serialize(ControlReply reply) => JsonSerializer.Serialize(reply, ControlJsonContext.Default.ControlReply);
+    private static string Serialize(ControlReply reply) => JsonSerializer.Serialize(reply, ControlProtocol.Replies.ControlReply);
 
     private ControlReply Weight(ControlRequest request)
     {

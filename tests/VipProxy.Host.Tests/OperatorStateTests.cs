@@ -45,7 +45,7 @@ public sealed class OperatorStateTests : IDisposable
 
         Assert.Equal(Rs1.ToString(), Assert.Single(kept.Servers).RealServer);
         Assert.Equal("VI_1", Assert.Single(kept.Instances).Instance);
-        Assert.Equal(["real_server 198.18.1.12:3306 of virtual_server 198.18.0.100:3306 (disable)", "vrrp_instance VI_2 (demoted)"], dropped);
+        Assert.Equal(["real_server 198.18.1.12:3306 of virtual_server 198.18.0.100:3306 (disable)", "vrrp_instance VI_2 (demoted)"], dropped.ToArray());
         Assert.Null(kept.WithInstance("VI_1", demoted: false, At).FindInstance("VI_1"));
     }
 

@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace VipProxy.Host.Control;
@@ -67,6 +69,16 @@ public static class ControlProtocol
 {
     /// <summary>The longest request line; a longer one is refused unread (a request is a few hundred bytes).</summary>
     public const int MaxRequestBytes = 4096;
+
+    /// <summary>The replies as people read them with <c>--json</c>: quotes and apostrophes in messages stay as
+    /// they are rather than \u0027 escapes (the socket is local; nothing renders it as HTML).</summary>
+    public static ControlJsonContext Replies { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 }
 
 /// <summary>Source-generated JSON for the control requests and replies, snake_case like the status.</summary>

@@ -149,7 +149,7 @@ public sealed partial class ControlSocketServer : IAsyncDisposable
     }
 
     private static string Refusal(string message) =>
-        System.Text.Json.JsonSerializer.Serialize(ControlReply.Refused(message), ControlJsonContext.Default.ControlReply);
+        System.Text.Json.JsonSerializer.Serialize(ControlReply.Refused(message), ControlProtocol.Replies.ControlReply);
 
     private static string Shorten(string command) => command.Length <= 40 ? command : command[..40] + "…";
 
