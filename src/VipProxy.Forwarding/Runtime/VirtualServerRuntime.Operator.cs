@@ -42,8 +42,8 @@ public sealed partial class VirtualServerRuntime
 
             Publish(Config);
             ForwardingLog.RealServerState(_logger, Endpoint, endpoint, state.IsNone
-                ? "operator override cleared"
-                : $"operator {state.Mode.ToString().ToLowerInvariant()}, weight {(state.Weight is { } weight ? weight.ToString(System.Globalization.CultureInfo.InvariantCulture) : "as configured")}");
+                ? "back to its health verdict and configured weight (operator override cleared)"
+                : $"under operator override: {state.Mode.ToString().ToLowerInvariant()}, weight {(state.Weight is { } weight ? weight.ToString(System.Globalization.CultureInfo.InvariantCulture) : "as configured")}");
             return true;
         }
     }
