@@ -23,6 +23,9 @@ var root = new RootCommand("VipProxy: a Layer-4 TCP load balancer with VRRP virt
     CompletionCommand.Create(),
     ImportCommand.Create(),
     DoctorCommand.Create(),
+    ServerCommand.Create(),
+    ConnectionsCommand.Create(),
+    VrrpCommand.Create(),
 };
 
 // Hidden: writes the man pages from this command tree and the config binder's keyword tables (the package build

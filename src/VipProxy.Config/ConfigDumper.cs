@@ -44,6 +44,7 @@ public static class ConfigDumper
         w.LineIf(g.MetricsListen is not null, $"metrics_listen {g.MetricsListen?.Address} {g.MetricsListen?.Port}");
         w.LineIf(g.ForwarderThreads is not null, $"forwarder_threads {g.ForwarderThreads}");
         w.LineIf(!g.LogConnections, "log_connections off");
+        w.Line($"state_file {g.StateFile}");
         w.LineIf(g.SkipCheckAdvertAddresses, "vrrp_skip_check_adv_addr");
         w.Line($"vrrp_garp_master_delay {Seconds(g.Garp.MasterDelay)}");
         w.Line($"vrrp_garp_master_repeat {g.Garp.MasterRepeat}");

@@ -8,6 +8,7 @@ using VipProxy.Config.Model;
 using VipProxy.Forwarding.Runtime;
 using VipProxy.Host.Control;
 using VipProxy.Host.Metrics;
+using VipProxy.Host.Operations;
 using VipProxy.Host.Status;
 using VipProxy.Vrrp;
 
@@ -53,7 +54,8 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _control = new ControlSocketServer(_options.SocketPath, StatusJson, _loggerFactory.CreateLogger("vipproxy.control"));
+        LoadOperatorState();
+        _control = new ControlSocketServer(_options.SocketPath, StatusJson, HandleControlAsync, _loggerFactory.CreateLogger("vipproxy.control"));
         _control.Start();
         _metrics = new NodeMetrics(Status);
         if (_config.Global.MetricsListen is { } metricsEndpoint)
@@ -71,6 +73,10 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
         _health.Start(_config.VirtualServers);
         _vrrpScripts = new VrrpScriptRunner(_config.Global, _loggerFactory.CreateLogger("vipproxy.vrrp.scripts"), _timeProvider);
         _vrrp = new VrrpService(_config, _loggerFactory, _timeProvider, new LinuxVrrpAdapters(_vrrpScripts));
+
+        // Before VRRP starts: a demoted instance never takes the master role, and this node holds no VIP yet, so no
+        // client reaches a drained server in between.
+        ReconcileOperatorState();
         await _vrrp.StartAsync(cancellationToken).ConfigureAwait(false);
         ReportServiceHealth();
         _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
@@ -161,6 +167,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             }
 
             _config = config;
+            ReconcileOperatorState();
             ReportServiceHealth();
             _lastReload = new ReloadStatus(_timeProvider.GetUtcNow(), Applied: true, []);
             LogReloaded(_logger);
@@ -299,6 +306,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
     public StatusReport Status()
     {
         IReadOnlyList<VrrpInstanceStatus> vrrp = _vrrp?.GetStatus() ?? [];
+        OperatorState operatorState = OperatorState;
         return new StatusReport(
             _config.Global.RouterId ?? Environment.MachineName,
             Environment.ProcessId,
@@ -306,7 +314,10 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
             _startedAt,
             _lastReload,
             vrrp,
-            (_forwarding?.Runtimes ?? []).Select(r => StatusMapping.From(r.GetStatus(), _health?.Status(r.Endpoint), _health?.WriterConflict(r.Endpoint))).OrderBy(v => v.Address, StringComparer.Ordinal).ThenBy(v => v.Port).ToList());
+            (_forwarding?.Runtimes ?? []).Select(r => StatusMapping.From(r.GetStatus(), _health?.Status(r.Endpoint), operatorState, _health?.WriterConflict(r.Endpoint))).OrderBy(v => v.Address, StringComparer.Ordinal).ThenBy(v => v.Port).ToList())
+        {
+            OperatorState = new OperatorStateReport(_config.Global.StateFile, operatorState.Servers, operatorState.Instances),
+        };
     }
 
     private string StatusJson() => JsonSerializer.Serialize(Status(), StatusJsonContext.Default.StatusReport);

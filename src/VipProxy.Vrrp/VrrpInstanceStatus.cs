@@ -20,4 +20,8 @@ public sealed record VrrpInstanceStatus(
     long Transitions,
     long AdvertsSent,
     long AdvertsReceived,
-    IReadOnlyDictionary<string, long> DropCounters);
+    IReadOnlyDictionary<string, long> DropCounters)
+{
+    /// <summary>True while the operator has demoted the instance (<c>vipproxy vrrp demote</c>): it stays BACKUP.</summary>
+    public bool Demoted { get; init; }
+}

@@ -27,6 +27,7 @@ public sealed partial class VrrpService : IAsyncDisposable
     private readonly Dictionary<string, ScriptTracker> _scripts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, LinkState> _links = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _serviceHealth = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _demoted = new(StringComparer.Ordinal);
     private KeepalivedConfig _config;
     private INetlinkRoute? _netlink;
     private ITimeWaitReaper? _timeWait;
@@ -153,6 +154,50 @@ public sealed partial class VrrpService : IAsyncDisposable
         }
 
         entry?.Driver?.SetServiceHealth(healthy);
+    }
+
+    /// <summary>
+    /// The operator's demote (true) or resume (false) of <paramref name="instanceName"/>. Remembered across the
+    /// instance's restarts (a reload that changes it), like the service health.
+    /// </summary>
+    /// <returns>False when the configuration has no such instance (nothing changed).</returns>
+    public bool SetDemoted(string instanceName, bool demoted)
+    {
+        ArgumentNullException.ThrowIfNull(instanceName);
+        InstanceEntry? entry;
+        lock (_stateGate)
+        {
+            if (!_config.VrrpInstances.Any(i => i.Name == instanceName))
+            {
+                return false;
+            }
+
+            if (demoted)
+            {
+                _demoted.Add(instanceName);
+            }
+            else
+            {
+                _demoted.Remove(instanceName);
+            }
+
+            _instances.TryGetValue(instanceName, out entry);
+        }
+
+        entry?.Driver?.SetDemoted(demoted);
+        return true;
+    }
+
+    /// <summary>The names of the configured instances, in configuration order.</summary>
+    public IReadOnlyList<string> InstanceNames
+    {
+        get
+        {
+            lock (_stateGate)
+            {
+                return [.. _config.VrrpInstances.Select(i => i.Name)];
+            }
+        }
     }
 
     /// <summary>A snapshot of every instance, in configuration order.</summary>
@@ -356,6 +401,18 @@ public sealed partial class VrrpService : IAsyncDisposable
             if (!healthy)
             {
                 driver.SetServiceHealth(false);
+            }
+
+            bool demoted;
+            lock (_stateGate)
+            {
+                demoted = _demoted.Contains(instance.Name);
+            }
+
+            // Before Startup, so a demoted address owner never takes the role for a moment (restart, reload).
+            if (demoted)
+            {
+                driver.SetDemoted(true);
             }
 
             lock (_stateGate)

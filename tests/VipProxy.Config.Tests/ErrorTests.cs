@@ -12,6 +12,7 @@ public class ErrorTests
     [InlineData("virtual_server 198.18.0.1 80 {\n  lb_algo RR\n}", "2:11", "")]
     [InlineData("virtual_server 198.18.0.1 80 {\n  advert_int 1\n}", "2:3", "'advert_int' does not belong in virtual_server; it is a keyword of vrrp_instance")]
     [InlineData("global_defs {\n  frobnicate\n}", "2:3", "unknown keyword 'frobnicate' in global_defs")]
+    [InlineData("global_defs {\n  state_file state.json\n}", "2:14", "state_file state.json must be an absolute path")]
     public void Unknown_keywords(string text, string at, string message)
     {
         if (message.Length == 0)

@@ -34,6 +34,8 @@ public class KeywordTests
         { "forwarder_threads 2", g => g.ForwarderThreads, 2 },
         { "log_connections off", g => g.LogConnections, false },
         { "log_connections on", g => g.LogConnections, true },
+        { "", g => g.StateFile, "/var/lib/vipproxy/state.json" },
+        { "state_file /srv/vipproxy/state.json", g => g.StateFile, "/srv/vipproxy/state.json" },
     };
 
     [Theory]

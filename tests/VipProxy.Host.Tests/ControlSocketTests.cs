@@ -40,6 +40,25 @@ public sealed class ControlSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task Requests_go_to_the_handler_and_an_oversized_one_is_refused_unread()
+    {
+        var seen = new List<string>();
+        await using var server = new ControlSocketServer(SocketPath, () => "status", (line, _) =>
+        {
+            seen.Add(line);
+            return Task.FromResult("handled");
+        }, NullLogger.Instance);
+        server.Start();
+
+        Assert.Equal("handled\n", await ControlClient.RequestAsync(SocketPath, "{\"command\": \"x\"}", TimeSpan.FromSeconds(5)));
+        string oversized = await ControlClient.RequestAsync(SocketPath, "{\"command\": \"" + new string('a', ControlProtocol.MaxRequestBytes) + "\"}", TimeSpan.FromSeconds(5));
+        Assert.Contains("\"ok\": false", oversized, StringComparison.Ordinal);
+        Assert.Contains($"request longer than {ControlProtocol.MaxRequestBytes} bytes", oversized, StringComparison.Ordinal);
+        Assert.Contains("unknown command", await ControlClient.RequestAsync(SocketPath, "drain everything", TimeSpan.FromSeconds(5)), StringComparison.Ordinal);
+        Assert.Equal(["{\"command\": \"x\"}"], seen);
+    }
+
+    [Fact]
     public async Task The_socket_file_is_removed_on_dispose()
     {
         var server = new ControlSocketServer(SocketPath, () => "x", NullLogger.Instance);

@@ -23,6 +23,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => VipProxy.Host.Control.ControlSocketServer.DefaultPath,
     };
 
+    public static Option<bool> Json() => new("--json")
+    {
+        Description = "Print the daemon's JSON reply instead of text.",
+    };
+
     /// <summary>keepalived's default config id: the host name up to its first dot.</summary>
     public static string DefaultNodeId()
     {

@@ -45,7 +45,7 @@ internal static partial class ManualCommand
         page.Append(".SH NAME\nvipproxy \\- Layer-4 TCP load balancer with VRRP virtual-IP failover\n");
         page.Append(".SH SYNOPSIS\n");
         bool first = true;
-        foreach (Command command in Visible(root))
+        foreach ((string name, Command command) in Documented(root))
         {
             if (!first)
             {
@@ -53,7 +53,7 @@ internal static partial class ManualCommand
             }
 
             first = false;
-            page.Append(".B vipproxy ").Append(Escape(command.Name)).Append('\n');
+            page.Append(".B vipproxy ").Append(Escape(name)).Append('\n');
             foreach (Argument argument in command.Arguments)
             {
                 page.Append(".I ").Append(Escape(argument.Name.ToUpperInvariant())).Append('\n');
@@ -68,9 +68,9 @@ internal static partial class ManualCommand
                     "elects a master that holds the virtual addresses, every node forwards TCP connections to healthy real " +
                     "servers, and the configuration is a keepalived.conf file, see\n.BR vipproxy.conf (5).\n");
         page.Append(".SH COMMANDS\n");
-        foreach (Command command in Visible(root))
+        foreach ((string name, Command command) in Documented(root))
         {
-            page.Append(".SS \"vipproxy ").Append(Escape(command.Name)).Append("\"\n");
+            page.Append(".SS \"vipproxy ").Append(Escape(name)).Append("\"\n");
             page.Append(Escape(command.Description ?? "")).Append('\n');
             foreach (Argument argument in command.Arguments)
             {
@@ -97,7 +97,9 @@ internal static partial class ManualCommand
         page.Append(".TP\n.BR SIGTERM \", \" SIGINT\nStop. With \\fB\\-\\-handover immediate\\fR (the default) send priority 0 at once so the backup takes the VIP, then drain; with \\fB\\-\\-handover after\\-drain\\fR keep serving until the open connections end or \\fB\\-\\-drain\\-timeout\\fR passes.\n");
         page.Append(".SH FILES\n");
         page.Append(".TP\n.I /etc/vipproxy/vipproxy.conf\nThe configuration, see\n.BR vipproxy.conf (5).\n");
-        page.Append(".TP\n.I ").Append(Escape(VipProxy.Host.Control.ControlSocketServer.DefaultPath)).Append("\nThe control socket that \\fBstatus\\fR talks to (mode 0600).\n");
+        page.Append(".TP\n.I ").Append(Escape(VipProxy.Host.Control.ControlSocketServer.DefaultPath)).Append("\nThe control socket that \\fBstatus\\fR, \\fBserver\\fR, \\fBconnections\\fR and \\fBvrrp\\fR talk to (mode 0600).\n");
+        page.Append(".TP\n.I ").Append(Escape(VipProxy.Config.Model.GlobalDefinitions.DefaultStateFile))
+            .Append("\nThe operator's runtime state (drained, disabled and re-weighted real servers, demoted instances), kept across reload and restart; \\fBstate_file\\fR in \\fBglobal_defs\\fR moves it.\n");
         page.Append(".TP\n.I /var/lib/vipproxy\nState kept across restarts.\n");
         page.Append(".SH SEE ALSO\n.BR vipproxy.conf (5),\n.BR keepalived (8),\n.BR haproxy (1)\n");
         return page.ToString();
@@ -145,6 +147,19 @@ internal static partial class ManualCommand
     }
 
     private static IEnumerable<Command> Visible(Command root) => root.Subcommands.Where(c => !c.Hidden);
+
+    /// <summary>Every visible command with its full name ("server drain"), parents before their subcommands.</summary>
+    private static IEnumerable<(string Name, Command Command)> Documented(Command root)
+    {
+        foreach (Command command in Visible(root))
+        {
+            yield return (command.Name, command);
+            foreach ((string name, Command subcommand) in Documented(command))
+            {
+                yield return ($"{command.Name} {name}", subcommand);
+            }
+        }
+    }
 
     private static string OptionValueName(Option option) => option.HelpName ?? option.Name.TrimStart('-').ToUpperInvariant();
 

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Net.Sockets;
 using System.Text.Json;
-using VipProxy.Host.Control;
 using VipProxy.Host.Status;
 
 namespace VipProxy.Cli.Commands;
@@ -23,14 +21,8 @@ internal static class StatusCommand
 
     public static async Task<int> RunAsync(string socketPath, bool json, TextWriter output, TextWriter errors)
     {
-        string reply;
-        try
+        if (await ControlCall.RequestAsync(socketPath, "status", "status", errors).ConfigureAwait(false) is not { } reply)
         {
-            reply = await ControlClient.RequestAsync(socketPath, "status", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
-        {
-            await errors.WriteLineAsync($"vipproxy status: no vipproxy answers on {socketPath}: {e.Message}").ConfigureAwait(false);
             return 1;
         }
 

@@ -22,7 +22,7 @@ internal static class StatusTable
         foreach (VrrpInstanceStatus i in report.VrrpInstances)
         {
             vrrp.Add([
-                i.Name, i.State, Num(i.ConfiguredPriority), Num(i.EffectivePriority), Num(i.VirtualRouterId), i.Interface,
+                i.Name, i.Demoted ? i.State + " (demoted)" : i.State, Num(i.ConfiguredPriority), Num(i.EffectivePriority), Num(i.VirtualRouterId), i.Interface,
                 i.MasterAddress ?? "-", i.VipsHeld.Count == 0 ? "-" : string.Join(',', i.VipsHeld), Num(i.Transitions),
                 Num(i.DropCounters.Values.Sum()),
             ]);
@@ -38,26 +38,50 @@ internal static class StatusTable
         }
 
         text.Append('\n');
-        var forwarding = new List<string[]> { new[] { "PROT LOCAL -> REMOTE", "WEIGHT", "HEALTH", "ACTIVE", "INACT", "CONNS", "IN", "OUT", "FAILED", "LAST CHECK" } };
+        var forwarding = new List<string[]> { new[] { "PROT LOCAL -> REMOTE", "WEIGHT", "HEALTH", "OPERATOR", "ACTIVE", "INACT", "CONNS", "IN", "OUT", "FAILED", "LAST CHECK" } };
         foreach (VirtualServerReport v in report.VirtualServers)
         {
             forwarding.Add([
                 $"TCP {v.Address}:{v.Port} {v.Scheduler}" + (v.PersistenceEntries > 0 ? $" persist({v.PersistenceEntries})" : ""),
-                "", v.QuorumUp ? "quorum" : "NO QUORUM", Num(v.ActiveConnections), "", Num(v.TotalConnections), "", "", Num(v.RefusedConnections) + " refused",
+                "", v.QuorumUp ? "quorum" : "NO QUORUM", "", Num(v.ActiveConnections), "", Num(v.TotalConnections), "", "", Num(v.RefusedConnections) + " refused",
                 v.SourceLimitRefused + v.SourceRateRefused == 0 ? ""
                     : string.Create(CultureInfo.InvariantCulture, $"per source: {v.SourceLimitRefused} maxconn, {v.SourceRateRefused} rate"),
             ]);
             foreach (RealServerReport r in v.RealServers)
             {
                 forwarding.Add([
-                    $"  -> {r.Address}:{r.Port}", Num(r.Weight), r.Up ? (r.Suspect ? "up/suspect" : "up") : "DOWN", Num(r.ActiveConnections), Num(r.InactiveConnections),
+                    $"  -> {r.Address}:{r.Port}", Num(r.Weight), r.Up ? (r.Suspect ? "up/suspect" : "up") : "DOWN", Operator(r), Num(r.ActiveConnections), Num(r.InactiveConnections),
                     Num(r.TotalConnections), Bytes(r.BytesIn), Bytes(r.BytesOut), Num(r.FailedConnects), r.LastCheck ?? "-",
                 ]);
             }
         }
 
         AppendTable(text, forwarding);
+        if (report.OperatorState is { } state)
+        {
+            text.Append('\n');
+            foreach (var demoted in state.DemotedInstances)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"vrrp_instance {demoted.Instance} demoted since {demoted.SetAt.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC\n");
+            }
+
+            text.Append(CultureInfo.InvariantCulture, $"operator state: {state.Servers.Count} real server override(s), {state.DemotedInstances.Count} demoted instance(s), in {state.StateFile}\n");
+        }
+
         return text.ToString();
+    }
+
+    /// <summary>"-", or the operator's mode and weight with when it was set: "drain since 10:42:07".</summary>
+    private static string Operator(RealServerReport server)
+    {
+        string what = (server.Operator, server.OperatorWeight) switch
+        {
+            (null, null) => "",
+            (null, int weight) => $"weight {Num(weight)}",
+            (string mode, null) => mode,
+            (string mode, int weight) => $"{mode}, weight {Num(weight)}",
+        };
+        return what.Length == 0 ? "-" : server.OperatorSetAt is { } at ? $"{what} since {at.ToUniversalTime():HH:mm:ss}" : what;
     }
 
     private static void AppendTable(StringBuilder text, List<string[]> rows)

@@ -19,12 +19,14 @@ internal static class GlobalDefsBinder
         public IPEndPoint? MetricsListen;
         public int? ForwarderThreads;
         public bool LogConnections = true;
+        public string StateFile = GlobalDefinitions.DefaultStateFile;
 
         public GlobalDefinitions Build() => new(
             RouterId, ScriptUser, EnableScriptSecurity, VrrpVersion, Garp.Build(GarpSettings.Default), SkipCheckAdvertAddresses, MulticastGroup, MetricsListen)
         {
             ForwarderThreads = ForwarderThreads,
             LogConnections = LogConnections,
+            StateFile = StateFile,
         };
     }
 
@@ -41,6 +43,7 @@ internal static class GlobalDefsBinder
         { "metrics_listen", BindMetricsListen },
         { "forwarder_threads", (b, s, c) => { if (c.Arguments(s, 1, 1, "forwarder_threads N") && c.Integer(s.Arguments[0], s.Name, 1, 1024, out int n)) { b.ForwarderThreads = n; } } },
         { "log_connections", (b, s, c) => { if (c.Arguments(s, 1, 1, "log_connections on|off") && c.Choice(s.Arguments[0], s.Name, OnOff, out bool on)) { b.LogConnections = on; } } },
+        { "state_file", BindStateFile },
         { "vrrp_garp_master_delay", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.MasterDelay = v) },
         { "vrrp_garp_master_repeat", (b, s, c) => GarpBuilder.BindCount(s, c, v => b.Garp.MasterRepeat = v) },
         { "vrrp_garp_master_refresh", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.MasterRefresh = v) },
@@ -68,6 +71,25 @@ internal static class GlobalDefsBinder
         {
             builder.MetricsListen = new IPEndPoint(address, port);
         }
+    }
+
+    // The operator's runtime state (drain, disable, weight, demote) is written here; an absolute path, so a daemon
+    // started from another directory finds the same file after a restart.
+    private static void BindStateFile(Builder builder, Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 1, 1, "state_file PATH"))
+        {
+            return;
+        }
+
+        string path = statement.Arguments[0].Text;
+        if (!path.StartsWith('/'))
+        {
+            context.Error(statement.Arguments[0].Location, $"state_file {path} must be an absolute path");
+            return;
+        }
+
+        builder.StateFile = path;
     }
 
     private static void BindMulticastGroup(Builder builder, Statement statement, BindContext context)

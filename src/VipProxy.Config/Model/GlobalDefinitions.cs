@@ -31,6 +31,14 @@ public sealed record GlobalDefinitions(
     /// server, bytes each way, duration, close reason and side). Default: on.</summary>
     public bool LogConnections { get; init; } = true;
 
+    /// <summary>The default of <see cref="StateFile"/>.</summary>
+    public const string DefaultStateFile = "/var/lib/vipproxy/state.json";
+
+    /// <summary>VipProxy <c>state_file PATH</c>: where the operator's runtime state (drained, disabled and re-weighted
+    /// real servers, demoted VRRP instances) is kept, written atomically, so it survives a reload and a restart.
+    /// Default: /var/lib/vipproxy/state.json.</summary>
+    public string StateFile { get; init; } = DefaultStateFile;
+
     public static GlobalDefinitions Default { get; } = new(
         RouterId: null,
         ScriptUser: null,

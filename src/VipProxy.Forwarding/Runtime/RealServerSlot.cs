@@ -26,6 +26,9 @@ internal sealed class RealServerSlot(RealServer config, bool up)
 
     public ConnectionCounters Counters { get; } = new();
 
+    /// <summary>The operator's override (drain, disable, weight). A reload keeps it.</summary>
+    public RealServerOperatorState Operator { get; set; } = RealServerOperatorState.None;
+
     /// <summary>TimeProvider timestamp at which a failed forwarder connect marked this server suspect, or null. A
     /// suspect server is left out of new picks (unless every live server is suspect) until the health checker
     /// reports it up or the hold-down ends.</summary>
@@ -48,10 +51,11 @@ internal sealed class RealServerSlot(RealServer config, bool up)
         HeldDown = false;
     }
 
-    /// <summary>The weight to schedule with, or null to leave the server out of the snapshot: down servers are
-    /// removed, or kept at weight 0 with <c>inhibit_on_failure</c> (both stop new connections; existing ones
-    /// continue either way).</summary>
-    public int? EffectiveWeight => Draining ? null : Up ? DynamicWeight ?? Config.Weight : Config.InhibitOnFailure ? 0 : null;
+    /// <summary>The weight to schedule with, or null to leave the server out of the snapshot (see
+    /// <see cref="RealServerWeightRules.Effective"/>): down, drained or disabled servers are removed, or kept at weight 0
+    /// with <c>inhibit_on_failure</c> (all stop new connections; existing ones continue either way).</summary>
+    public int? EffectiveWeight =>
+        RealServerWeightRules.Effective(Draining, Up, Config.InhibitOnFailure, Config.Weight, DynamicWeight, Operator);
 
     /// <summary>The weight the scheduler uses now: <see cref="EffectiveWeight"/>, or null while held down or standing
     /// by as a backup.</summary>

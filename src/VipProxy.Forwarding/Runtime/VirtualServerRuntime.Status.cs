@@ -24,6 +24,7 @@ public sealed partial class VirtualServerRuntime
                 Backup = slot.Config.Backup,
                 StandingBy = slot.StandingBy,
                 SuspectRemaining = slot.SuspectSince is { } since ? Remaining(slot, since, now) : null,
+                Operator = slot.Operator,
             })];
         }
 

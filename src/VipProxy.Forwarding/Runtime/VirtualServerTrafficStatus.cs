@@ -126,6 +126,9 @@ public sealed record RealServerTrafficStatus(
 
     /// <summary>Time left of the hold-down while <see cref="Suspect"/>; null otherwise.</summary>
     public TimeSpan? SuspectRemaining { get; init; }
+
+    /// <summary>The operator's override (drain, disable, runtime weight).</summary>
+    public RealServerOperatorState Operator { get; init; } = RealServerOperatorState.None;
 }
 
 /// <summary>How many connections ended for one reason.</summary>

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace VipProxy.Host.Control;
 
 /// <summary>
-/// The control socket: a Unix domain socket, mode 0600, that answers <c>status</c> with the JSON report.
+/// The control socket: a Unix domain socket, mode 0600, that answers <c>status</c> with the JSON report and the
+/// operator's requests (one line of JSON, see <see cref="ControlRequest"/>) with a <see cref="ControlReply"/>.
 /// Nothing listens on a network address for control, so only the local administrator can ask.
 /// </summary>
 public sealed partial class ControlSocketServer : IAsyncDisposable
@@ -14,15 +15,27 @@ public sealed partial class ControlSocketServer : IAsyncDisposable
 
     private readonly string _path;
     private readonly Func<string> _statusJson;
+    private readonly Func<string, CancellationToken, Task<string>>? _handle;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Socket? _listener;
     private Task? _acceptLoop;
 
     public ControlSocketServer(string path, Func<string> statusJson, ILogger logger)
+        : this(path, statusJson, null, logger)
+    {
+    }
+
+    /// <param name="path">The socket file.</param>
+    /// <param name="statusJson">Answers <c>status</c>.</param>
+    /// <param name="handle">Answers any other request line (a JSON <see cref="ControlRequest"/>); null: only
+    /// <c>status</c> is known.</param>
+    /// <param name="logger">Where client failures go.</param>
+    public ControlSocketServer(string path, Func<string> statusJson, Func<string, CancellationToken, Task<string>>? handle, ILogger logger)
     {
         _path = path;
         _statusJson = statusJson;
+        _handle = handle;
         _logger = logger;
     }
 
@@ -80,21 +93,65 @@ public sealed partial class ControlSocketServer : IAsyncDisposable
         try
         {
             await using var stream = new NetworkStream(client, ownsSocket: false);
-            using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
-            string command = (await reader.ReadLineAsync(cancellation).ConfigureAwait(false) ?? "").Trim();
+            string? command = await ReadRequestLineAsync(stream, cancellation).ConfigureAwait(false);
             string reply = command switch
             {
+                null => Refusal($"request longer than {ControlProtocol.MaxRequestBytes} bytes; nothing was changed"),
                 "status" => _statusJson(),
-                _ => $"{{\"error\": \"unknown command '{command.Replace("\"", "", StringComparison.Ordinal)}'; try 'status'\"}}",
+                _ when _handle is not null && command.StartsWith('{') => await _handle(command, cancellation).ConfigureAwait(false),
+                _ => Refusal($"unknown command '{Shorten(command)}'; try 'status' or a JSON request"),
             };
             byte[] bytes = Encoding.UTF8.GetBytes(reply + "\n");
             await stream.WriteAsync(bytes, cancellation).ConfigureAwait(false);
+            if (command is null)
+            {
+                // Closing with unread bytes would reset the connection and could destroy the reply before the client
+                // reads it: end our side, then discard what the client still sends (bounded by the request timeout).
+                client.Shutdown(SocketShutdown.Send);
+                byte[] discard = new byte[ControlProtocol.MaxRequestBytes];
+                while (await stream.ReadAsync(discard, cancellation).ConfigureAwait(false) > 0)
+                {
+                }
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
             LogClientFailed(_logger, e.Message);
         }
     }
+
+    /// <summary>
+    /// The request: bytes up to the first newline (or the end of the stream), trimmed; null when more than
+    /// <see cref="ControlProtocol.MaxRequestBytes"/> arrive without one, so a client cannot make the daemon buffer
+    /// without bound.
+    /// </summary>
+    internal static async Task<string?> ReadRequestLineAsync(Stream stream, CancellationToken cancellation)
+    {
+        byte[] buffer = new byte[ControlProtocol.MaxRequestBytes + 1];
+        int length = 0;
+        while (length < buffer.Length)
+        {
+            int read = await stream.ReadAsync(buffer.AsMemory(length), cancellation).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            int newline = Array.IndexOf(buffer, (byte)'\n', length, read);
+            length += read;
+            if (newline >= 0)
+            {
+                return Encoding.UTF8.GetString(buffer, 0, newline).Trim();
+            }
+        }
+
+        return length > ControlProtocol.MaxRequestBytes ? null : Encoding.UTF8.GetString(buffer, 0, length).Trim();
+    }
+
+    private static string Refusal(string message) =>
+        System.Text.Json.JsonSerializer.Serialize(ControlReply.Refused(message), ControlProtocol.Replies.ControlReply);
+
+    private static string Shorten(string command) => command.Length <= 40 ? command : command[..40] + "…";
 
     public async ValueTask DisposeAsync()
     {

@@ -8,7 +8,7 @@ namespace VipProxy.Host.Status;
 /// <summary>Joins the forwarder's counters and the health checks' verdicts into the stable report shape.</summary>
 internal static class StatusMapping
 {
-    public static VirtualServerReport From(VirtualServerTrafficStatus forwarding, VirtualServerHealthStatus? health, (bool InConflict, long Conflicts)? writers = null) => new(
+    public static VirtualServerReport From(VirtualServerTrafficStatus forwarding, VirtualServerHealthStatus? health, Operations.OperatorState? operatorState = null, (bool InConflict, long Conflicts)? writers = null) => new(
         forwarding.Endpoint.Address.ToString(),
         forwarding.Endpoint.Port,
         forwarding.Algorithm.ToLbAlgoName(),
@@ -22,6 +22,7 @@ internal static class StatusMapping
         forwarding.RealServers.Select(r =>
         {
             var checks = health?.RealServers.FirstOrDefault(h => h.Endpoint.Equals(r.Endpoint));
+            var overridden = operatorState?.Find(forwarding.Endpoint, r.Endpoint);
             return new RealServerReport(
                 r.Endpoint.Address.ToString(),
                 r.Endpoint.Port,
@@ -35,7 +36,13 @@ internal static class StatusMapping
                 BytesIn: r.BytesToServer,
                 BytesOut: r.BytesFromServer,
                 r.FailedConnects,
-                r.Suspect);
+                r.Suspect)
+            {
+                ConfiguredWeight = r.ConfiguredWeight,
+                Operator = r.Operator.Mode == OperatorMode.None ? null : Operations.ServerOverride.ModeName(r.Operator.Mode),
+                OperatorWeight = r.Operator.Weight,
+                OperatorSetAt = overridden?.SetAt,
+            };
         }).ToList())
     {
         SourceLimitRefused = forwarding.SourceLimitRefused,

@@ -14,7 +14,17 @@ public sealed record StatusReport(
     DateTimeOffset StartedAt,
     ReloadStatus? LastReload,
     IReadOnlyList<VrrpInstanceStatus> VrrpInstances,
-    IReadOnlyList<VirtualServerReport> VirtualServers);
+    IReadOnlyList<VirtualServerReport> VirtualServers)
+{
+    /// <summary>The operator's runtime state (<c>vipproxy server …</c>, <c>vipproxy vrrp demote</c>) and where it is kept.</summary>
+    public OperatorStateReport? OperatorState { get; init; }
+}
+
+/// <summary>The state file and what it holds: overridden real servers and demoted instances, each with when it was set.</summary>
+public sealed record OperatorStateReport(
+    string StateFile,
+    IReadOnlyList<Operations.ServerOverride> Servers,
+    IReadOnlyList<Operations.InstanceOverride> DemotedInstances);
 
 public sealed record ReloadStatus(DateTimeOffset At, bool Applied, IReadOnlyList<string> Errors);
 
@@ -60,7 +70,20 @@ public sealed record RealServerReport(
     long BytesIn,
     long BytesOut,
     long FailedConnects,
-    bool Suspect);
+    bool Suspect)
+{
+    /// <summary>The weight in the configuration (<see cref="RealServerReport.Weight"/> is the one in force).</summary>
+    public int ConfiguredWeight { get; init; }
+
+    /// <summary>The operator's mode: <c>drain</c>, <c>disable</c>, or null (none).</summary>
+    public string? Operator { get; init; }
+
+    /// <summary>The operator's runtime weight, or null.</summary>
+    public int? OperatorWeight { get; init; }
+
+    /// <summary>When the operator's override was set, or null.</summary>
+    public DateTimeOffset? OperatorSetAt { get; init; }
+}
 
 /// <summary>Source-generated JSON (Native AOT has no reflection), snake_case like keepalived's keywords.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]

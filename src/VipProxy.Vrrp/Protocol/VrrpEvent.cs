@@ -28,3 +28,14 @@ public sealed record TimerExpired(VrrpTimer Timer, TimeSpan Deadline) : VrrpEven
 /// positive-weight item is up, −|weight| while a negative-weight item is down, else 0).
 /// </summary>
 public sealed record TrackedStateChanged(string Tracker, bool Faulted, int PriorityDelta) : VrrpEvent;
+
+/// <summary>
+/// The operator demoted the instance (<c>vipproxy vrrp demote</c>): a master leaves as on shutdown (RFC 5798 §6.4.3:
+/// an advert with priority 0, so the backup takes over after Skew_Time, §6.6), and the instance stays Backup, never
+/// taking the master role, until <see cref="OperatorResumed"/>.
+/// </summary>
+public sealed record OperatorDemoted : VrrpEvent;
+
+/// <summary>The operator lifted a demotion (<c>vipproxy vrrp resume</c>): the instance takes part in the election
+/// again, from Backup with a fresh Master_Down_Timer (it preempts as its configuration says).</summary>
+public sealed record OperatorResumed : VrrpEvent;

@@ -27,6 +27,9 @@ public sealed class VrrpStateMachine
     // keepalived: two address owners on one VRID is a configuration error; the one that notices lowers itself to 254.
     private bool _ownerConflictDemoted;
 
+    // The operator's demotion (vipproxy vrrp demote): never master until resumed.
+    private bool _operatorDemoted;
+
     /// <summary>Creates an instance in <see cref="VrrpState.Initialize"/>.</summary>
     /// <exception cref="ArgumentException">The options are invalid (see <see cref="VrrpInstanceOptions.Validate"/>).</exception>
     public VrrpStateMachine(VrrpInstanceOptions options, TimeProvider timeProvider)
@@ -55,6 +58,9 @@ public sealed class VrrpStateMachine
 
     /// <summary>True while a tracked item reports a fault.</summary>
     public bool IsFaulted => _tracking.IsFaulted;
+
+    /// <summary>True while the operator has demoted the instance (<see cref="OperatorDemoted"/>): it stays Backup.</summary>
+    public bool IsDemoted => _operatorDemoted;
 
     /// <summary>
     /// Master_Adver_Interval (RFC 5798 §6.1): ours as master; as a v3 backup, the current master's advertised one.
@@ -99,6 +105,12 @@ public sealed class VrrpStateMachine
             case TrackedStateChanged tracked:
                 OnTrackedStateChanged(actions, now, tracked);
                 break;
+            case OperatorDemoted:
+                OnDemoted(actions, now);
+                break;
+            case OperatorResumed:
+                OnResumed(actions, now);
+                break;
             default:
                 throw new ArgumentException("Unknown event " + vrrpEvent.GetType().Name, nameof(vrrpEvent));
         }
@@ -138,7 +150,7 @@ public sealed class VrrpStateMachine
         {
             EnterState(actions, VrrpState.Fault, NotifyState.Fault);
         }
-        else if (IsAddressOwner)
+        else if (IsAddressOwner && !_operatorDemoted)
         {
             BecomeMaster(actions, now);
         }
@@ -205,7 +217,8 @@ public sealed class VrrpStateMachine
         }
 
         bool lowerPriority = packet.Priority < EffectivePriority;
-        bool preempt = _options.Preempt || IsAddressOwner; // keepalived clears nopreempt for an owner
+        // keepalived clears nopreempt for an owner; a demoted instance never preempts (it follows any master).
+        bool preempt = (_options.Preempt || IsAddressOwner) && !_operatorDemoted;
         if (preempt && lowerPriority && !PreemptDelayRunning(now))
         {
             // "Else (Preempt_Mode True and priority less than local): Discard". The timer keeps running, so this
@@ -310,6 +323,11 @@ public sealed class VrrpStateMachine
         _deadlines[slot] = null;
         switch (expired.Timer)
         {
+            case VrrpTimer.MasterDown when State == VrrpState.Backup && _operatorDemoted:
+                // Demoted: no master is heard, but the operator said this node must not take the role. It forgets the
+                // master it last heard and keeps listening; resume starts the election again.
+                MasterAddress = null;
+                break;
             case VrrpTimer.MasterDown when State == VrrpState.Backup:
                 // RFC 5798 §6.4.2 "If the Master_Down_Timer fires".
                 BecomeMaster(actions, now);
@@ -357,6 +375,53 @@ public sealed class VrrpStateMachine
                 // Skew_Time applies from the next reset of its timer. A backup whose priority rose above the master's
                 // preempts when it discards the master's next advert and its timer runs out.
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Operator demote: a master leaves the role as on shutdown (RFC 5798 §6.4.3: cancel the Adver_Timer, send
+    /// priority 0, which makes the backup's Master_Down_Timer Skew_Time, §6.6) but goes to Backup rather than
+    /// Initialize, so it keeps following the new master. A backup or a faulted instance just stays out of the role.
+    /// </summary>
+    private void OnDemoted(List<VrrpAction> actions, TimeSpan now)
+    {
+        if (_operatorDemoted)
+        {
+            return;
+        }
+
+        _operatorDemoted = true;
+        if (State == VrrpState.Master)
+        {
+            LeaveMaster(actions, announceStop: true);
+            _preemptAllowedAt = null;
+            EnterBackup(actions, now, _options.AdvertisementInterval);
+        }
+    }
+
+    /// <summary>Operator resume: a backup restarts its Master_Down_Timer, so it becomes master if no master is
+    /// heard, or preempts a lower-priority one (when its configuration preempts) on the next advert it discards.
+    /// An address owner takes the role at once, as at startup.</summary>
+    private void OnResumed(List<VrrpAction> actions, TimeSpan now)
+    {
+        if (!_operatorDemoted)
+        {
+            return;
+        }
+
+        _operatorDemoted = false;
+        if (State != VrrpState.Backup)
+        {
+            return; // Initialize and Fault elect when they leave; a master cannot be demoted.
+        }
+
+        if (IsAddressOwner)
+        {
+            BecomeMaster(actions, now);
+        }
+        else
+        {
+            Arm(actions, VrrpTimer.MasterDown, now + MasterDownInterval);
         }
     }
 

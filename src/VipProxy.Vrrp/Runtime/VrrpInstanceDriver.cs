@@ -108,6 +108,9 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
     public void SetServiceHealth(bool healthy) =>
         OnTracked(ServiceHealthTracker, _instance.TrackVirtualServers && !healthy, 0);
 
+    /// <summary>The operator's demote (true) or resume (false): an event into the state machine like any other.</summary>
+    public void SetDemoted(bool demoted) => Post(demoted ? new OperatorDemoted() : (VrrpEvent)new OperatorResumed());
+
     /// <summary>A structurally valid advert with this instance's VRID, decoded once by the socket's reader.</summary>
     public void OnAdvertisement(ReceivedAdvertisement advertisement)
     {
@@ -165,7 +168,10 @@ internal sealed partial class VrrpInstanceDriver : IAsyncDisposable
                 counters.Transitions,
                 counters.AdvertisementsSent,
                 counters.AdvertisementsReceived,
-                drops);
+                drops)
+            {
+                Demoted = _machine.IsDemoted,
+            };
         }
     }
 
