@@ -203,6 +203,7 @@ public static class ConfigDumper
         w.LineIf(r.SendProxy == ProxyProtocolVersion.V2, "send_proxy_v2");
         w.LineIf(r.CheckSendProxy, "check_send_proxy");
         w.LineIf(r.Backup, "backup");
+        w.LineIf(r.ShutdownSessionsOnDown is not null, $"shutdown_sessions_on_down {r.ShutdownSessionsOnDown?.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");
         w.LineIf(r.SlowStart is not null, $"slowstart {r.SlowStart?.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");
         foreach (HealthCheck check in r.Checkers)
         {

@@ -21,6 +21,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
     private readonly ILogger _logger;
     private readonly Dictionary<IPEndPoint, VirtualServerMonitor> _monitors = [];
     private readonly Dictionary<IPEndPoint, WriterFence> _fences = [];
+    private readonly SessionShutdown _sessions;
     private readonly Lock _gate = new();
     private ScriptRunner _scripts;
     private HealthProbeFactory _probes;
@@ -30,6 +31,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
         _forwarding = forwarding;
         _options = new HealthMonitorOptions { LoggerFactory = loggerFactory, TimeProvider = timeProvider };
         _logger = loggerFactory.CreateLogger("vipproxy.health");
+        _sessions = new SessionShutdown(_logger, timeProvider);
         (_scripts, _probes) = CreateRunners(global);
     }
 
@@ -157,7 +159,7 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
             {
                 if (fence is null)
                 {
-                    OnHealthChanged(virtualServer.Endpoint, change);
+                    OnHealthChanged(virtualServer, position, change);
                 }
                 else
                 {
@@ -207,10 +209,24 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
         }
     }
 
-    private void OnHealthChanged(IPEndPoint virtualServer, RealServerHealthChangedEventArgs change)
+    private void OnHealthChanged(VirtualServer virtualServer, int index, RealServerHealthChangedEventArgs change)
     {
-        LogRealServer(_logger, change.Status.Endpoint, virtualServer, change.Status.IsUp, change.Result.Reason);
-        _forwarding.Find(virtualServer)?.SetRealServerUp(change.Status.Endpoint, change.Status.IsUp);
+        LogRealServer(_logger, change.Status.Endpoint, virtualServer.Endpoint, change.Status.IsUp, change.Result.Reason);
+        VirtualServerRuntime? runtime = _forwarding.Find(virtualServer.Endpoint);
+        runtime?.SetRealServerUp(change.Status.Endpoint, change.Status.IsUp);
+        if (!change.Status.IsUp && runtime is not null && virtualServer.RealServers[index].ShutdownSessionsOnDown is { } grace)
+        {
+            RealServerMonitor? monitor = MonitorOf(virtualServer.Endpoint, index);
+            _sessions.After(runtime, change.Status.Endpoint, grace, () => monitor is null || !monitor.Status.IsUp, "down");
+        }
+    }
+
+    private RealServerMonitor? MonitorOf(IPEndPoint virtualServer, int index)
+    {
+        lock (_gate)
+        {
+            return _monitors.GetValueOrDefault(virtualServer)?.RealServers[index];
+        }
     }
 
     /// <summary>
@@ -239,6 +255,12 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
             foreach (var (server, forward) in changes)
             {
                 runtime?.SetRealServerUp(virtualServer.RealServers[server].Endpoint, forward);
+                if (!forward && runtime is not null && virtualServer.RealServers[server].ShutdownSessionsOnDown is { } grace)
+                {
+                    int withdrawn = server;
+                    _sessions.After(runtime, virtualServer.RealServers[server].Endpoint, grace, () => { lock (fence) { return !fence.Forwards(withdrawn); } },
+                        fence.InConflict ? "withheld as a second writer" : "down");
+                }
             }
         }
     }

@@ -186,12 +186,25 @@ public sealed partial class NodeService
     private async Task<ControlReply> DisableAsync(ControlRequest request)
     {
         ControlReply reply = ChangeServer(request, state => state with { Mode = OperatorMode.Disable });
-        if (!reply.Ok || !request.ShutdownSessions)
+        if (!reply.Ok)
         {
             return reply;
         }
 
         var (runtime, realServer, _) = Resolve(request);
+        if (!request.ShutdownSessions)
+        {
+            // shutdown_sessions_on_down covers an operator's disable too, after the same grace.
+            if (runtime!.Config.RealServers.FirstOrDefault(r => r.Endpoint.Equals(realServer)) is { ShutdownSessionsOnDown: { } grace })
+            {
+                IPEndPoint virtualServer = runtime.Endpoint;
+                _sessionShutdown.After(runtime, realServer!, grace,
+                    () => OperatorState.Find(virtualServer, realServer!)?.ToForwarding().Mode == OperatorMode.Disable, "disabled by an operator");
+            }
+
+            return reply;
+        }
+
         int closed = await runtime!.CloseConnectionsToAsync(realServer!, CloseReason.SessionsShutdown).ConfigureAwait(false);
         return reply with
         {

@@ -33,6 +33,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
     private VrrpService? _vrrp;
     private VrrpScriptRunner? _vrrpScripts;
     private readonly LateFailureSink _failures = new();
+    private readonly SessionShutdown _sessionShutdown;
     private ForwardingPlane? _forwarding;
     private HealthPlane? _health;
     private ControlSocketServer? _control;
@@ -50,6 +51,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
         _timeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger("vipproxy.node");
         _startedAt = timeProvider.GetUtcNow();
+        _sessionShutdown = new SessionShutdown(_logger, timeProvider);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)

@@ -183,6 +183,67 @@ public sealed class OperatorCommandTests : IDisposable
         Assert.Equal(0, (await CliAsync("server", "shutdown-sessions", vs, a.Name)).Exit);
     }
 
+    [Fact]
+    public async Task Shutdown_sessions_on_down_closes_a_failed_servers_sessions_after_the_grace_and_an_operator_disable_too()
+    {
+        using var a = new NamedEchoServer("A");
+        using var b = new NamedEchoServer("B");
+        int port = FreePort();
+        var vip = new IPEndPoint(IPAddress.Loopback, port);
+        string healthFile = Path.Combine(_directory, "a-healthy");
+        await File.WriteAllTextAsync(healthFile, "");
+        string check = Path.Combine(_directory, "check-a.sh");
+        await File.WriteAllTextAsync(check, $"#!/bin/sh\ntest -e {healthFile}\n");
+        File.SetUnixFileMode(check, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await File.WriteAllTextAsync(ConfigPath, $$"""
+            global_defs {
+                state_file {{StatePath}}
+            }
+            virtual_server 127.0.0.1 {{port}} {
+                lb_algo rr
+                delay_loop 1
+                shutdown_sessions_on_down 1
+                real_server 127.0.0.1 {{a.Port}} {
+                    MISC_CHECK {
+                        misc_path "{{check}}"
+                        misc_timeout 2
+                    }
+                }
+                real_server 127.0.0.1 {{b.Port}} {
+                    shutdown_sessions_on_down 0
+                }
+            }
+            """);
+        await using var daemon = await DaemonProcess.StartAsync(Binary, ConfigPath, SocketPath);
+
+        // A fails its check: after the 1 s grace its established session is closed, B's is not.
+        using Socket onA = await ConnectToAsync(vip, "A");
+        using Socket onB = await ConnectToAsync(vip, "B");
+        File.Delete(healthFile);
+        var clock = Stopwatch.StartNew();
+        await daemon.WaitForOutputAsync($"real_server 127.0.0.1:{a.Port} of virtual_server 127.0.0.1:{port} is down: shutdown_sessions_on_down closed 1 established connection(s)");
+        TimeSpan closedAfter = clock.Elapsed;
+        Assert.True(await IsClosedAsync(onA));
+        Assert.Equal("B still", await EchoAsync(onB, "B still"));
+        await daemon.WaitForOutputAsync("SessionsShutdown");
+
+        // An operator disables B (grace 0): its session is closed without --shutdown-sessions.
+        var disable = await CliAsync("server", "disable", $"127.0.0.1:{port}", $"127.0.0.1:{b.Port}");
+        Assert.True(disable.Exit == 0, disable.Errors);
+        await daemon.WaitForOutputAsync($"real_server 127.0.0.1:{b.Port} of virtual_server 127.0.0.1:{port} is disabled by an operator: shutdown_sessions_on_down closed 1 established connection(s)");
+        Assert.True(await IsClosedAsync(onB));
+
+        // Both back: A by its check, B by the operator.
+        await File.WriteAllTextAsync(healthFile, "");
+        Assert.True((await CliAsync("server", "enable", $"127.0.0.1:{port}", $"127.0.0.1:{b.Port}")).Exit == 0);
+        await Eventually.TrueAsync(async () =>
+        {
+            using JsonDocument status = await StatusJsonAsync();
+            return RealServer(status, a.Port).GetProperty("up").GetBoolean();
+        }, Deadline, "A up again");
+        Assert.True(closedAfter < TimeSpan.FromSeconds(10), $"closed {closedAfter} after the check began to fail");
+    }
+
     private async Task<(int Exit, string Output, string Errors)> CliAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo(Binary, [.. arguments, "--socket", SocketPath]) { RedirectStandardOutput = true, RedirectStandardError = true };

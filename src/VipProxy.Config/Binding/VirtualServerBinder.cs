@@ -35,6 +35,7 @@ internal static class VirtualServerBinder
         public ConnectionRateLimit? ConnectionRatePerSource;
         public TcpKeepalive? TcpKeepalive;
         public WriterConflictPolicy WriterConflict = WriterConflictPolicy.Refuse;
+        public TimeSpan? ShutdownSessionsOnDown;
         public SourceLocation? WriterConflictLocation;
         public ProxyProtocolVersion SendProxy;
         public bool CheckSendProxy;
@@ -117,6 +118,7 @@ internal static class VirtualServerBinder
         public bool? CheckSendProxy;
         public bool Backup;
         public TimeSpan? SlowStart;
+        public TimeSpan? ShutdownSessionsOnDown;
         public List<CheckerBinder.Builder> Checkers = [];
 
         public RealServer? Build(Builder virtualServer, CheckTimingOverrides inherited, BindContext context)
@@ -148,7 +150,7 @@ internal static class VirtualServerBinder
                 context.Warning(Location, $"real_server {Endpoint.Address} {Endpoint.Port} gets both 'transparent' and a PROXY header: the server already sees the client's address; keep one of the two");
             }
 
-            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy, Backup, SlowStart);
+            return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy, Backup, SlowStart, ShutdownSessionsOnDown ?? virtualServer.ShutdownSessionsOnDown);
         }
     }
 
@@ -189,6 +191,7 @@ internal static class VirtualServerBinder
             { "conn_rate_per_source", BindConnectionRate },
             { "tcp_keepalive", BindTcpKeepalive },
             { "writer_conflict", BindWriterConflict },
+            { "shutdown_sessions_on_down", (b, s, c) => { if (ShutdownGrace(s, c) is { } v) { b.ShutdownSessionsOnDown = v; } } },
             { "send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V1; } } },
             { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
             { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
@@ -219,6 +222,22 @@ internal static class VirtualServerBinder
         }
 
         builder.Algorithm = algorithm;
+    }
+
+    /// <summary><c>shutdown_sessions_on_down [GRACE_SECONDS]</c>: the grace, 0 (at once) when not given.</summary>
+    private static TimeSpan? ShutdownGrace(Statement statement, BindContext context)
+    {
+        if (!context.Arguments(statement, 0, 1, "shutdown_sessions_on_down [GRACE_SECONDS]"))
+        {
+            return null;
+        }
+
+        if (statement.Arguments.Count == 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        return context.Seconds(statement.Arguments[0], statement.Name, 0, 86_400, out TimeSpan grace) ? grace : null;
     }
 
     private static void BindWriterConflict(Builder builder, Statement statement, BindContext context)
@@ -375,6 +394,7 @@ internal static class VirtualServerBinder
             { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
             { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
             { "backup", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Backup = true; } } },
+            { "shutdown_sessions_on_down", (b, s, c) => { if (ShutdownGrace(s, c) is { } v) { b.ShutdownSessionsOnDown = v; } } },
             { "slowstart", (b, s, c) => { if (c.Arguments(s, 1, 1, "slowstart SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0, 86_400, out var v)) { b.SlowStart = v > TimeSpan.Zero ? v : null; } } },
         };
         foreach (string checker in new[] { "TCP_CHECK", "HTTP_GET", "MISC_CHECK", "MYSQL_CHECK" })

@@ -79,6 +79,10 @@ public enum WriterConflictPolicy
 /// <param name="SendProxy">VipProxy <c>send_proxy</c> / <c>send_proxy_v2</c> (HAProxy's send-proxy, send-proxy-v2): start each forwarded connection with a PROXY protocol header naming the client. Set on the real_server or inherited from the virtual_server.</param>
 /// <param name="CheckSendProxy">VipProxy <c>check_send_proxy</c> (HAProxy's check-send-proxy): health checks also start with the PROXY header. Off by default so real servers that only accept PROXY from the forwarder still see plain checks only when they ask for them.</param>
 /// <param name="Backup">VipProxy <c>backup</c> (HAProxy's backup): the server takes new connections only while no non-backup server of the virtual server is up with weight above 0; then the backups share them by the virtual server's lb_algo.</param>
+/// <param name="ShutdownSessionsOnDown">VipProxy <c>shutdown_sessions_on_down [GRACE_SECS]</c> on the real_server or
+/// inherited from the virtual_server (HAProxy's on-marked-down shutdown-sessions): when the server goes down or an
+/// operator disables it, its established connections are closed after GRACE seconds if it is still out, so pooled
+/// clients reconnect to the new writer instead of writing to a demoted primary. Null: off (they continue).</param>
 /// <param name="SlowStart">VipProxy <c>slowstart SECS</c> (HAProxy's slowstart): after the server comes back up, its
 /// weight ramps from 1 to its weight over SECS, so a cold database or cache is not handed a full share at once. Not
 /// applied at start-up. Null: off.</param>
@@ -93,7 +97,8 @@ public sealed record RealServer(
     ProxyProtocolVersion SendProxy = ProxyProtocolVersion.None,
     bool CheckSendProxy = false,
     bool Backup = false,
-    TimeSpan? SlowStart = null);
+    TimeSpan? SlowStart = null,
+    TimeSpan? ShutdownSessionsOnDown = null);
 
 /// <summary>
 /// TCP keepalive for the client and real-server sockets: SO_KEEPALIVE with TCP_KEEPIDLE, TCP_KEEPINTVL and
