@@ -16,4 +16,13 @@ public sealed record LexerOptions(string? NodeId)
     /// acyclic path, up to n!/(n-16)! reads: a hang, not a configuration.
     /// </summary>
     public const int MaxIncludedFiles = 1000;
+
+    /// <summary>
+    /// Lines that <c>~SEQ</c>/<c>~LST</c> may produce in one load: keepalived's own example makes 65,024 instances, a
+    /// typo in a range (<c>~SEQ(I, 1, 1000000000)</c>) must not hang the loader.
+    /// </summary>
+    public const int MaxRepeatedLines = 100_000;
+
+    /// <summary>How deeply <c>~SEQ</c>/<c>~LST</c> may nest on one line.</summary>
+    public const int MaxRepetitionDepth = 16;
 }
