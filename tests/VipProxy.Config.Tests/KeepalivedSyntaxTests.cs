@@ -124,6 +124,15 @@ public class KeepalivedSyntaxTests
     }
 
     [Fact]
+    public void A_definition_that_uses_itself_is_one_error_not_a_hang()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string error = LexError("$A=$A $A\npriority " + string.Concat(Enumerable.Repeat("$A ", 1000)) + "\n");
+        Assert.StartsWith($"{ConfigPath}:2:1: error: $NAME definitions make this line longer than 65536 characters: does a definition use itself?", error);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
     public void Keepalived_s_own_sequence_example_makes_its_instances()
     {
         string text = "$VI=vrrp_instance vi_${IF}_${ID} { \\\n interface eth${IF} \\\n virtual_router_id ${ID} \\\n virtual_ipaddress { \\\n  198.18.${IF}.${ID}/24 \\\n } \\\n}\n"

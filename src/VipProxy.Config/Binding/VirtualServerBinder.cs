@@ -432,6 +432,14 @@ internal static class VirtualServerBinder
             return refused;
         }
 
+        if (args.Count > 0 && args[0].Text.Contains(':', StringComparison.Ordinal) && IPAddress.TryParse(args[0].Text, out IPAddress? v6)
+            && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            var refused = new Builder(null, statement.Location);
+            refused.Refusals.Add((args[0].Location, $"'virtual_server' address '{args[0].Text}' is IPv6: VipProxy supports IPv4 only"));
+            return refused;
+        }
+
         if (args.Count is 1 or 2 && IPAddress.TryParse(args[0].Text, out _) && (args.Count == 1 || args[1].Text == "0"))
         {
             var refused = new Builder(null, statement.Location);

@@ -23,6 +23,7 @@ internal static class VrrpInstanceBinder
         public Token? AdvertIntervalToken;
         public int? Version;
         public string? AuthType;
+        public bool AuthTypeRefused;
         public string? AuthPassword;
         public SourceLocation? AuthenticationLocation;
         public List<VirtualIpAddress> VirtualIpAddresses = [];
@@ -119,6 +120,13 @@ internal static class VrrpInstanceBinder
         {
             if (AuthenticationLocation is null)
             {
+                return null;
+            }
+
+            if (AuthTypeRefused)
+            {
+                // Already reported where auth_type is; "needs both" would only repeat it.
+                ok = false;
                 return null;
             }
 
@@ -233,12 +241,14 @@ internal static class VrrpInstanceBinder
         if (type.Text.Equals("AH", StringComparison.OrdinalIgnoreCase))
         {
             context.Error(type.Location, "'auth_type AH' is not supported by VipProxy (IPsec AH was removed from VRRP by RFC 3768); use PASS or none");
+            builder.AuthTypeRefused = true;
             return;
         }
 
         if (!type.Text.Equals("PASS", StringComparison.OrdinalIgnoreCase))
         {
             context.Error(type.Location, $"'auth_type' expects PASS, not '{type.Text}'");
+            builder.AuthTypeRefused = true;
             return;
         }
 

@@ -21,6 +21,8 @@ public sealed class ConfigLexer
     private readonly List<Token> _tokens = [];
     private int _includedFiles;
     private long _repeatedLines;
+    private long _expandedCharacters;
+    private bool _reportedExpansion;
 
     public ConfigLexer(IConfigFileSystem files, LexerOptions options, DiagnosticBag diagnostics)
     {
@@ -111,9 +113,20 @@ public sealed class ConfigLexer
     // variable of a ~SEQ around it). The rounds are bounded so that definitions that refer to each other cannot hang.
     private List<MappedLine> SubstituteAll(MappedLine line)
     {
+        if (_reportedExpansion && HasDefinedReference(line))
+        {
+            return [];
+        }
+
         List<MappedLine> lines = [.. Substitute(line, warnUndefined: true)];
+        long counted = line.Text.Length;
         for (int round = 0; round < MaxSubstitutionRounds && lines.Exists(l => HasDefinedReference(l) && !IsRepetition(l)); round++)
         {
+            if (!WithinExpansionBudget(line, lines, ref counted))
+            {
+                return [];
+            }
+
             var next = new List<MappedLine>();
             foreach (MappedLine current in lines)
             {
@@ -131,7 +144,37 @@ public sealed class ConfigLexer
             lines = next;
         }
 
-        return lines;
+        return WithinExpansionBudget(line, lines, ref counted) ? lines : [];
+    }
+
+    // A definition that uses itself twice ($A=$A $A) doubles the line on every round, and a ~SEQ may repeat a long
+    // expansion many times: both are stopped (one error) before they cost more than reading a large file would.
+    private bool WithinExpansionBudget(MappedLine line, List<MappedLine> lines, ref long counted)
+    {
+        long length = lines.Sum(l => (long)l.Text.Length);
+        long grown = length - counted;
+        if (grown <= 0)
+        {
+            return true;
+        }
+
+        counted = length;
+        _expandedCharacters += grown;
+        bool tooLong = lines.Exists(l => l.Text.Length > LexerOptions.MaxExpandedLineLength);
+        if (!tooLong && _expandedCharacters <= LexerOptions.MaxExpandedCharacters)
+        {
+            return true;
+        }
+
+        if (!_reportedExpansion)
+        {
+            _reportedExpansion = true;
+            _diagnostics.Error(line.LocationAt(SkipSpaces(line.Text, 0)), tooLong
+                ? $"$NAME definitions make this line longer than {LexerOptions.MaxExpandedLineLength} characters: does a definition use itself?"
+                : $"$NAME definitions make more than {LexerOptions.MaxExpandedCharacters} characters of text in this configuration");
+        }
+
+        return false;
     }
 
     private const int MaxSubstitutionRounds = 8;

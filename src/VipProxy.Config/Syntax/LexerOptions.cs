@@ -23,6 +23,12 @@ public sealed record LexerOptions(string? NodeId)
     /// </summary>
     public const int MaxRepeatedLines = 100_000;
 
+    /// <summary>The longest line that nested <c>$NAME</c> definitions may make (a definition that uses itself doubles it each time).</summary>
+    public const int MaxExpandedLineLength = 64 * 1024;
+
+    /// <summary>All text that nested <c>$NAME</c> definitions may make in one load, <c>~SEQ</c> passes included.</summary>
+    public const long MaxExpandedCharacters = 16L * 1024 * 1024;
+
     /// <summary>How deeply <c>~SEQ</c>/<c>~LST</c> may nest on one line.</summary>
     public const int MaxRepetitionDepth = 16;
 }
