@@ -196,6 +196,8 @@ public class KeepalivedSyntaxTests
             "idle_timeout", "transparent", "maxconn_per_source", "conn_rate_per_source", "tcp_keepalive", "send_proxy", "send_proxy_v2",
             "check_send_proxy", "backup", "rise", "nb_get_retry", "MYSQL_CHECK", "user", "password", "database", "role", "max_replication_lag",
             "galera", "galera_donor_ok", "query", "expect", "expect_regex",
+            // On main, not yet on this branch: listed so that the merge keeps this test green.
+            "lag_weight", "slowstart", "state_file", "writer_conflict",
         ];
         foreach (ConfigBlockKeywords block in ConfigKeywords.Blocks)
         {
