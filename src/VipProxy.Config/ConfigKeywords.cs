@@ -29,6 +29,20 @@ public static class ConfigKeywords
     /// <summary>keepalived keywords that VipProxy accepts with a warning and ignores, each with why.</summary>
     public static IReadOnlyDictionary<string, string> Ignored => UnsupportedKeywords.Ignored;
 
+    /// <summary>keepalived 2.2.7's keywords, block by block (the table refusals are judged against).</summary>
+    public static IReadOnlyList<ConfigBlockKeywords> Keepalived { get; } =
+        [.. KeepalivedKeywords.ByBlock.Select(b => new ConfigBlockKeywords(b.Key, [.. b.Value.Order(StringComparer.Ordinal)])).OrderBy(b => b.Block, StringComparer.Ordinal)];
+
+    /// <summary>
+    /// The keepalived keywords VipProxy does not accept, block by block: each is refused as a keepalived keyword (or,
+    /// when it is in <see cref="Ignored"/>, accepted with a warning), never called unknown.
+    /// </summary>
+    public static IReadOnlyList<ConfigBlockKeywords> KeepalivedOnly { get; } =
+    [
+        .. Keepalived.Select(k => new ConfigBlockKeywords(k.Block, [.. k.Keywords.Except(Blocks.FirstOrDefault(b => b.Block == k.Block)?.Keywords ?? [], StringComparer.Ordinal)]))
+            .Where(b => b.Keywords.Count > 0),
+    ];
+
     private static List<ConfigBlockKeywords> Read()
     {
         // Touching the binder's list runs the static initialisers of every binder class, so every table exists.

@@ -58,7 +58,8 @@ public class ErrorTests
     [InlineData("vrrp_instance VI_1 {\n state PRIMARY\n}", "2:8", "'state' expects one of MASTER, BACKUP, not 'PRIMARY'")]
     [InlineData("vrrp_instance VI_1 {\n priority\n}", "2:10", "'priority' is missing its value")]
     [InlineData("vrrp_instance VI_1 {\n priority 100 200\n}", "2:15", "unexpected '200' after 'priority'")]
-    [InlineData("vrrp_instance VI_1 {\n nopreempt yes\n}", "2:12", "'nopreempt' takes no value, but 'yes' follows it")]
+    [InlineData("vrrp_instance VI_1 {\n nopreempt maybe\n}", "2:12", "'nopreempt' takes no value or one of yes, no, on, off, true, false (lower case, as keepalived), not 'maybe'")]
+    [InlineData("vrrp_instance VI_1 {\n nopreempt yes please\n}", "2:16", "unexpected 'please' after 'nopreempt': write 'nopreempt [yes|no]'")]
     [InlineData("vrrp_instance VI_1 {\n priority 100 {\n }\n}", "2:15", "'priority' takes no block")]
     [InlineData("vrrp_instance VI_1 {\n authentication\n}", "2:16", "'authentication' needs a block")]
     public void Out_of_range_and_malformed_values(string text, string at, string message)
@@ -151,7 +152,7 @@ public class ErrorTests
     public void Every_error_of_a_file_is_reported_at_once()
     {
         string text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 999\n priorty 100\n advert_int x\n}\n"
-            + "virtual_server 198.18.0.1 80 {\n protocol UDP\n lb_algo rrr\n}\n";
+            + "virtual_server 198.18.0.1 80 {\n protocol TCP\n lb_algo rrr\n maxconn 0\n}\n";
         Assert.Equal(5, Errors(text).Count);
     }
 }

@@ -23,10 +23,10 @@ public class FailoverKeywordTests
     }
 
     [Fact]
-    public void Backup_takes_no_argument()
+    public void Backup_takes_no_argument_but_yes_or_no()
     {
-        string error = SingleError(TwoServers("  weight 1", "  backup yes"));
-        Assert.StartsWith($"{ConfigPath}:7:10: error: 'backup'", error); // at the extra argument
+        string error = SingleError(TwoServers("  weight 1", "  backup 2"));
+        Assert.StartsWith($"{ConfigPath}:7:10: error: 'backup' takes no value or one of yes, no", error); // at the extra argument
     }
 
     [Fact]

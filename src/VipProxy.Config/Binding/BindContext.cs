@@ -21,43 +21,103 @@ internal sealed class BindContext(DiagnosticBag diagnostics)
     public void Error(SourceLocation at, string message) => Diagnostics.Error(at, message);
 
     /// <summary>
-    /// Explains a keyword that the block does not accept: an unsupported keepalived feature, a harmless
-    /// no-op, a keyword of another block, or a typo with its likely correction.
+    /// Explains a keyword that the block does not accept. A keepalived keyword says so ("keepalived keyword 'x' is
+    /// not supported by VipProxy: why"), a harmless one is a warning, a VipProxy keyword of another block says where
+    /// it belongs; only a word keepalived does not know either gets "unknown keyword", with a likely correction.
     /// </summary>
     public void ReportUnknown(Statement statement, IKeywordTable table)
     {
         string name = statement.Name;
-        if (UnsupportedKeywords.Errors.TryGetValue(name, out string? why))
-        {
-            Error(statement.Location, $"'{name}' is not supported by VipProxy: {why}");
-            return;
-        }
-
-        if (UnsupportedKeywords.Ignored.TryGetValue(name, out string? ignored))
+        string block = table.BlockName;
+        if (UnsupportedKeywords.Ignored.TryGetValue(name, out string? ignored) && (KeepalivedKeywords.Has(block, name) || !KeepalivedKeywords.IsKeyword(name)))
         {
             Warning(statement.Location, $"'{name}' has no effect in VipProxy and is ignored: {ignored}");
             return;
         }
 
+        var homes = AllTables.Where(t => t != table && t.Keywords.Contains(name, StringComparer.Ordinal)).Select(t => t.BlockName).Distinct().ToList();
+        string? why = UnsupportedKeywords.Reason(block, name);
+        if (KeepalivedKeywords.Has(block, name))
+        {
+            string message = $"keepalived keyword '{name}' is not supported by VipProxy: {why ?? $"VipProxy does not implement it in {block}; remove the line"}";
+            if (homes.Count > 0)
+            {
+                message += $" (VipProxy accepts '{name}' in {string.Join(" or ", homes)})";
+            }
+
+            Error(statement.Location, message);
+            return;
+        }
+
+        if (homes.Count > 0)
+        {
+            Error(statement.Location, $"'{name}' does not belong in {block}; it is a keyword of {string.Join(" or ", homes)}");
+            return;
+        }
+
+        if (why is not null)
+        {
+            Error(statement.Location, $"keepalived keyword '{name}' is not supported by VipProxy: {why}");
+            return;
+        }
+
+        var keepalivedHomes = KeepalivedKeywords.BlocksOf(name).ToList();
+        if (keepalivedHomes.Count > 0)
+        {
+            string where = keepalivedHomes.Count <= 3 ? string.Join(" or ", keepalivedHomes) : $"{string.Join(", ", keepalivedHomes.Take(3))} and other blocks";
+            Error(statement.Location, $"keepalived keyword '{name}' is not supported by VipProxy, and in keepalived it belongs in {where}, not in {block}");
+            return;
+        }
+
         string? next = statement.Arguments.Count > 0 ? statement.Arguments[0].Text : null;
         string? suggestion = KeywordSuggester.Suggest(name, next, table.Keywords);
-        var homes = AllTables.Where(t => t != table && t.Keywords.Contains(name, StringComparer.Ordinal)).Select(t => t.BlockName).Distinct().ToList();
-        string message = $"unknown keyword '{name}' in {table.BlockName}";
+        string unknown = $"unknown keyword '{name}' in {block}";
         if (suggestion is not null)
         {
-            message += $"; did you mean '{suggestion}'?";
-        }
-        else if (homes.Count > 0)
-        {
-            message = $"'{name}' does not belong in {table.BlockName}; it is a keyword of {string.Join(" or ", homes)}";
+            unknown += $"; did you mean '{suggestion}'?";
         }
 
         if (statement.Block is not null)
         {
-            message += " (its whole block is skipped)";
+            unknown += " (its whole block is skipped)";
         }
 
-        Error(statement.Location, message);
+        Error(statement.Location, unknown);
+    }
+
+    /// <summary>
+    /// A keepalived flag with its optional value: nothing or yes|on|true switch it on, no|off|false off. keepalived
+    /// 2.2.7 reads the value of only some flags (<see cref="KeepalivedKeywords.FlagsWithBoolean"/>) and switches the
+    /// others on whatever follows them, so "no" after one of those is refused rather than read the other way.
+    /// </summary>
+    public bool Flag(Statement statement, string block, out bool on)
+    {
+        on = true;
+        if (!Arguments(statement, 0, 1, $"{statement.Name} [yes|no]") || statement.Arguments.Count == 0)
+        {
+            return statement.Arguments.Count == 0;
+        }
+
+        Token value = statement.Arguments[0];
+        switch (value.Text)
+        {
+            case "yes" or "on" or "true":
+                return true;
+            case "no" or "off" or "false":
+                on = false;
+                break;
+            default:
+                Error(value.Location, $"'{statement.Name}' takes no value or one of yes, no, on, off, true, false (lower case, as keepalived), not '{value.Text}'");
+                return false;
+        }
+
+        if (KeepalivedKeywords.Has(block, statement.Name) && !KeepalivedKeywords.FlagsWithBoolean.Contains($"{block}/{statement.Name}"))
+        {
+            Error(value.Location, $"'{statement.Name} {value.Text}' is read the other way by keepalived 2.2.7, which ignores any value after '{statement.Name}' and switches it on; remove the line to leave '{statement.Name}' off");
+            return false;
+        }
+
+        return true;
     }
 
     public void Warning(SourceLocation at, string message) => Diagnostics.Warning(at, message);

@@ -18,6 +18,7 @@ internal static class CheckerBinder
         public int? ConnectPort;
         public IPAddress? BindTo;
         public List<HttpUrl> Urls = [];
+        public List<(string Host, SourceLocation At)?> UrlHosts = [];
         public string? VirtualHost;
         public ScriptCommand? MiscPath;
         public TimeSpan? MiscTimeout;
@@ -37,6 +38,7 @@ internal static class CheckerBinder
         public Token? ExpectRegex;
         public SourceLocation? FirstRoleKeyword;
         public SourceLocation? DonorOkLocation;
+        public (bool On, SourceLocation At)? Alpha;
 
         public HealthCheck? Build(CheckTimingOverrides inherited, string? virtualHost, BindContext context)
         {
@@ -63,7 +65,7 @@ internal static class CheckerBinder
                         return null;
                     }
 
-                    return new HttpGetCheck(settings, new(Urls), VirtualHost ?? virtualHost);
+                    return HostOfUrls(VirtualHost ?? virtualHost, context, out string? host) ? new HttpGetCheck(settings, new(Urls), host) : null;
                 case "MISC_CHECK":
                     if (MiscPath is null)
                     {
@@ -85,6 +87,25 @@ internal static class CheckerBinder
 
                     return BuildMySql(settings, context);
             }
+        }
+
+        // keepalived lets each url carry its own virtualhost; the model has one Host per HTTP_GET, which is enough when
+        // every url of the check asks for the same one.
+        private bool HostOfUrls(string? inherited, BindContext context, out string? host)
+        {
+            host = UrlHosts[0]?.Host ?? inherited;
+            foreach ((string Host, SourceLocation At)? urlHost in UrlHosts.Skip(1))
+            {
+                string? other = urlHost?.Host ?? inherited;
+                if (other != host)
+                {
+                    context.Error(urlHost?.At ?? Location, $"the urls of this HTTP_GET ask for different virtualhosts ('{host}' and '{other}'), which VipProxy does not support: "
+                        + "one HTTP_GET sends one Host header; write one HTTP_GET per virtualhost");
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         private MySqlCheck? BuildMySql(CheckSettings settings, BindContext context)
@@ -171,9 +192,20 @@ internal static class CheckerBinder
             { "connect_port", (b, s, c) => { if (c.Arguments(s, 1, 1, "connect_port PORT") && c.Port(s.Arguments[0], s.Name, out int v)) { b.ConnectPort = v; } } },
             { "bindto", (b, s, c) => { if (c.Arguments(s, 1, 1, "bindto ADDRESS") && c.IPv4(s.Arguments[0], s.Name, out var v)) { b.BindTo = v; } } },
         };
+        AddAlpha(table);
         CheckTimingOverrides.AddTo(table, b => b.Timing);
         return table;
     }
+
+    // Read here, judged by the real server against its virtual_server's alpha (VirtualServerBinder.CheckAlpha).
+    private static void AddAlpha(KeywordTable<Builder> table) =>
+        table.Add("alpha", (b, s, c) =>
+        {
+            if (c.Flag(s, table.BlockName, out bool on))
+            {
+                b.Alpha = (on, s.Location);
+            }
+        });
 
     private static KeywordTable<Builder> CreateHttp()
     {
@@ -189,9 +221,10 @@ internal static class CheckerBinder
         {
             { "misc_path", (b, s, c) => { if (c.Script(s, out var v)) { b.MiscPath = v; } } },
             { "misc_timeout", (b, s, c) => { if (c.Arguments(s, 1, 1, "misc_timeout SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0.001, 86_400, out var v)) { b.MiscTimeout = v; } } },
-            { "misc_dynamic", (b, s, c) => { if (c.Arguments(s, 0, 0, "misc_dynamic")) { b.MiscDynamic = true; } } },
+            { "misc_dynamic", (b, on) => b.MiscDynamic = on },
             { "user", (b, s, c) => { if (c.Account(s, out var v)) { b.User = v; } } },
         };
+        AddAlpha(table);
         CheckTimingOverrides.AddTo(table, b => b.Timing, withConnectTimeout: false);
         return table;
     }
@@ -283,6 +316,7 @@ internal static class CheckerBinder
         public string? Path;
         public List<StatusCodeRange> StatusCodes = [];
         public string? Digest;
+        public (string Host, SourceLocation At)? VirtualHost;
     }
 
     private static readonly KeywordTable<UrlBuilder> UrlTable = new("url")
@@ -290,6 +324,7 @@ internal static class CheckerBinder
         { "path", (u, s, c) => { if (c.Arguments(s, 1, 1, "path /PATH")) { u.Path = s.Arguments[0].Text; } } },
         { "status_code", BindStatusCode, BlockUse.None, true },
         { "digest", BindDigest },
+        { "virtualhost", (u, s, c) => { if (c.Arguments(s, 1, 1, "virtualhost NAME")) { u.VirtualHost = (s.Arguments[0].Text, s.Location); } } },
     };
 
     private static void BindUrl(Builder builder, Statement statement, BindContext context)
@@ -310,6 +345,7 @@ internal static class CheckerBinder
 
         ValueList<StatusCodeRange> codes = url.StatusCodes.Count == 0 ? new([new StatusCodeRange(200, 299)]) : new(url.StatusCodes);
         builder.Urls.Add(new HttpUrl(url.Path, codes, url.Digest));
+        builder.UrlHosts.Add(url.VirtualHost);
     }
 
     private static void BindStatusCode(UrlBuilder url, Statement statement, BindContext context)

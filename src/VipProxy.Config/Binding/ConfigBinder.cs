@@ -80,10 +80,29 @@ internal sealed class ConfigBinder
         _instances.Add(instance);
     }
 
+    // The block is read into a bag of its own: if it turns out to be refused (fwmark, no port, DR/TUN, UDP), only the
+    // refusals are reported, never the follow-on errors of a service that cannot exist here.
     private void BindVirtualServer(Statement statement)
     {
-        VirtualServerBinder.Builder virtualServer = VirtualServerBinder.Create(statement, _context);
-        VirtualServerBinder.Table.Bind(virtualServer, statement.Block!.Statements, _context);
+        var own = new DiagnosticBag();
+        var context = new BindContext(own) { AllTables = AllTables };
+        VirtualServerBinder.Builder virtualServer = VirtualServerBinder.Create(statement, context);
+        if (virtualServer.Refusals.Count == 0)
+        {
+            VirtualServerBinder.Table.Bind(virtualServer, statement.Block!.Statements, context);
+        }
+
+        if (virtualServer.Refusals.Count > 0)
+        {
+            foreach ((SourceLocation at, string message) in virtualServer.Refusals)
+            {
+                _context.Error(at, message);
+            }
+
+            return;
+        }
+
+        _context.Diagnostics.AddRange(own);
         _virtualServers.Add(virtualServer);
     }
 

@@ -36,9 +36,9 @@ internal static class GlobalDefsBinder
     {
         { "router_id", (b, s, c) => { if (c.Arguments(s, 1, 1, "router_id NAME")) { b.RouterId = s.Arguments[0].Text; } } },
         { "script_user", (b, s, c) => { if (c.Account(s, out var account)) { b.ScriptUser = account; } } },
-        { "enable_script_security", (b, s, c) => { if (c.Arguments(s, 0, 0, "enable_script_security")) { b.EnableScriptSecurity = true; } } },
+        { "enable_script_security", (b, on) => b.EnableScriptSecurity = on },
         { "vrrp_version", (b, s, c) => { if (c.Arguments(s, 1, 1, "vrrp_version 2|3") && c.Integer(s.Arguments[0], s.Name, 2, 3, out int v)) { b.VrrpVersion = v; } } },
-        { "vrrp_skip_check_adv_addr", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SkipCheckAdvertAddresses = true; } } },
+        { "vrrp_skip_check_adv_addr", (b, on) => b.SkipCheckAdvertAddresses = on },
         { "vrrp_mcast_group4", BindMulticastGroup },
         { "metrics_listen", BindMetricsListen },
         { "forwarder_threads", (b, s, c) => { if (c.Arguments(s, 1, 1, "forwarder_threads N") && c.Integer(s.Arguments[0], s.Name, 1, 1024, out int n)) { b.ForwarderThreads = n; } } },

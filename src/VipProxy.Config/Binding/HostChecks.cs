@@ -12,9 +12,17 @@ internal static class HostChecks
 {
     public static void Run(IReadOnlyList<VrrpInstanceBinder.Builder> builders, IReadOnlyList<VrrpInstance> instances, IReadOnlyList<HostInterface> interfaces, BindContext context)
     {
+        // By name, first declaration first (as the binder keeps it): a lookup per instance, since ~SEQ files reach
+        // tens of thousands of instances.
+        var byName = new Dictionary<string, VrrpInstanceBinder.Builder>(StringComparer.Ordinal);
+        foreach (VrrpInstanceBinder.Builder candidate in builders)
+        {
+            byName.TryAdd(candidate.Name, candidate);
+        }
+
         foreach (VrrpInstance instance in instances)
         {
-            VrrpInstanceBinder.Builder builder = builders.First(b => b.Name == instance.Name);
+            VrrpInstanceBinder.Builder builder = byName[instance.Name];
             if (!interfaces.Any(i => i.Name == instance.Interface))
             {
                 context.Warning(builder.Location, $"vrrp_instance {instance.Name}: interface {instance.Interface} does not exist on this host");

@@ -33,6 +33,19 @@ internal sealed class KeywordTable<TBuilder> : IEnumerable<string>, IKeywordTabl
     public void Add(string keyword, Action<TBuilder, Statement, BindContext> bind, BlockUse block = BlockUse.None, bool repeatable = false) =>
         _rules.Add(keyword, new Rule(bind, block, repeatable));
 
+    /// <summary>
+    /// A flag (a rule that takes the builder and a bool): alone or with yes|on|true it is set, with no|off|false it is
+    /// cleared, as keepalived 2.x reads flags; every flag of every block goes through <see cref="BindContext.Flag"/>.
+    /// </summary>
+    public void Add(string keyword, Action<TBuilder, bool> setFlag) =>
+        Add(keyword, (builder, statement, context) =>
+        {
+            if (context.Flag(statement, BlockName, out bool on))
+            {
+                setFlag(builder, on);
+            }
+        });
+
     /// <summary>Binds every statement of a block; unknown, misplaced and malformed ones are reported and skipped.</summary>
     public void Bind(TBuilder builder, IReadOnlyList<Statement> statements, BindContext context)
     {

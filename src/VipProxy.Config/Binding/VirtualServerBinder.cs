@@ -41,6 +41,12 @@ internal static class VirtualServerBinder
         public bool CheckSendProxy;
         public List<RealServerBuilder> RealServers = [];
 
+        /// <summary>
+        /// Why this virtual_server cannot exist in VipProxy at all (fwmark, no port, DR/TUN, UDP). A refused block
+        /// reports only these: every other problem in it would be about a service that cannot run anyway.
+        /// </summary>
+        public List<(SourceLocation At, string Message)> Refusals = [];
+
         public VirtualServer? Build(BindContext context)
         {
             if (Endpoint is null)
@@ -119,6 +125,7 @@ internal static class VirtualServerBinder
         public bool Backup;
         public TimeSpan? SlowStart;
         public TimeSpan? ShutdownSessionsOnDown;
+        public (bool On, SourceLocation At)? Alpha;
         public List<CheckerBinder.Builder> Checkers = [];
 
         public RealServer? Build(Builder virtualServer, CheckTimingOverrides inherited, BindContext context)
@@ -129,9 +136,15 @@ internal static class VirtualServerBinder
             }
 
             CheckTimingOverrides timing = Timing.Over(inherited);
+            CheckAlpha(Alpha, virtualServer, context);
             var checkers = new List<HealthCheck>();
             foreach (CheckerBinder.Builder checker in Checkers)
             {
+                if (Alpha is null || Alpha.Value.On == virtualServer.Alpha)
+                {
+                    CheckAlpha(checker.Alpha, virtualServer, context, checker.Keyword);
+                }
+
                 if (checker.Build(timing, VirtualHost ?? virtualServer.VirtualHost, context) is { } built)
                 {
                     checkers.Add(built);
@@ -151,6 +164,29 @@ internal static class VirtualServerBinder
             }
 
             return new RealServer(Endpoint, Weight, InhibitOnFailure ?? virtualServer.InhibitOnFailure, NotifyUp, NotifyDown, MaxConnections, new(checkers), sendProxy, checkSendProxy, Backup, SlowStart, ShutdownSessionsOnDown ?? virtualServer.ShutdownSessionsOnDown);
+        }
+    }
+
+    // The model has one alpha per virtual_server (every real server starts down until its first check passes);
+    // keepalived 2.x also sets it per real server and per checker, which is only representable when it agrees.
+    private static void CheckAlpha((bool On, SourceLocation At)? alpha, Builder virtualServer, BindContext context, string? checker = null)
+    {
+        if (alpha is not { } given || given.On == virtualServer.Alpha)
+        {
+            return;
+        }
+
+        string where = checker is null ? "a real_server" : $"a {checker}";
+        context.Error(given.At, $"'alpha{(given.On ? "" : " no")}' on {where} is not supported by VipProxy: alpha (servers start down until their first check passes) "
+            + $"applies to a whole virtual_server here, and virtual_server {virtualServer.Describe()} has {(virtualServer.Alpha ? "" : "no ")}alpha; "
+            + $"set it on the virtual_server, or put these real servers in a virtual_server of their own");
+    }
+
+    private static void BindAlpha(RealServerBuilder builder, Statement statement, BindContext context)
+    {
+        if (context.Flag(statement, "real_server", out bool on))
+        {
+            builder.Alpha = (on, statement.Location);
         }
     }
 
@@ -174,27 +210,27 @@ internal static class VirtualServerBinder
             { "persistence_timeout", BindPersistenceTimeout },
             { "persistence_granularity", BindGranularity },
             { "sorry_server", BindSorryServer },
-            { "sorry_server_inhibit", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SorryServerInhibit = true; } } },
-            { "inhibit_on_failure", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.InhibitOnFailure = true; } } },
+            { "sorry_server_inhibit", (b, on) => b.SorryServerInhibit = on },
+            { "inhibit_on_failure", (b, on) => b.InhibitOnFailure = on },
             { "quorum", (b, s, c) => { if (c.Arguments(s, 1, 1, "quorum N") && c.Integer(s.Arguments[0], s.Name, 1, int.MaxValue, out int v)) { b.Quorum = v; } } },
             { "hysteresis", (b, s, c) => { if (c.Arguments(s, 1, 1, "hysteresis N") && c.Integer(s.Arguments[0], s.Name, 0, int.MaxValue, out int v)) { b.Hysteresis = v; } } },
             { "quorum_up", (b, s, c) => { if (c.Script(s, out var v)) { b.QuorumUp = v; } } },
             { "quorum_down", (b, s, c) => { if (c.Script(s, out var v)) { b.QuorumDown = v; } } },
-            { "alpha", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Alpha = true; } } },
-            { "omega", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Omega = true; } } },
+            { "alpha", (b, on) => b.Alpha = on },
+            { "omega", (b, on) => b.Omega = on },
             { "virtualhost", (b, s, c) => { if (c.Arguments(s, 1, 1, "virtualhost NAME")) { b.VirtualHost = s.Arguments[0].Text; } } },
             { "maxconn", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnections = v; } } },
             { "proxy_connect_timeout", (b, s, c) => { if (c.Arguments(s, 1, 1, "proxy_connect_timeout SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0.001, 3600, out var v)) { b.ProxyConnectTimeout = v; } } },
             { "idle_timeout", (b, s, c) => { if (c.Arguments(s, 1, 1, "idle_timeout SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0.001, 31_536_000, out var v)) { b.IdleTimeout = v; } } },
-            { "transparent", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Transparent = true; } } },
+            { "transparent", (b, on) => b.Transparent = on },
             { "maxconn_per_source", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn_per_source N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnectionsPerSource = v; } } },
             { "conn_rate_per_source", BindConnectionRate },
             { "tcp_keepalive", BindTcpKeepalive },
             { "writer_conflict", BindWriterConflict },
             { "shutdown_sessions_on_down", (b, s, c) => { if (ShutdownGrace(s, c) is { } v) { b.ShutdownSessionsOnDown = v; } } },
-            { "send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V1; } } },
-            { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
-            { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
+            { "send_proxy", (b, on) => b.SendProxy = on ? ProxyProtocolVersion.V1 : ProxyProtocolVersion.None },
+            { "send_proxy_v2", (b, on) => b.SendProxy = on ? ProxyProtocolVersion.V2 : ProxyProtocolVersion.None },
+            { "check_send_proxy", (b, on) => b.CheckSendProxy = on },
             { "real_server", BindRealServer, BlockUse.Required, true },
         };
         CheckTimingOverrides.AddTo(table, b => b.Timing);
@@ -277,7 +313,9 @@ internal static class VirtualServerBinder
             case "NAT":
                 return;
             case "DR" or "TUN":
-                context.Error(kind.Location, $"lb_kind {kind.Text} is not supported by VipProxy: it is a userspace proxy, which forwards like NAT (real servers answer through it); DR and TUN need kernel IPVS");
+                builder.Refusals.Add((kind.Location, $"lb_kind {kind.Text} is not supported by VipProxy: with {(kind.Text.Equals("DR", StringComparison.OrdinalIgnoreCase) ? "direct routing" : "IP tunnelling")} the real servers answer clients themselves, which needs kernel IPVS; "
+                    + "VipProxy is a proxy, so replies come back through it (as with NAT). To let the real servers see the client's address, "
+                    + "write 'lb_kind NAT' with 'transparent' (the real servers route replies through this node) or with 'send_proxy_v2' (PROXY protocol, if the servers read it)"));
                 return;
             default:
                 context.Error(kind.Location, $"'{statement.Name}' expects NAT, not '{kind.Text}'");
@@ -299,7 +337,8 @@ internal static class VirtualServerBinder
                 builder.ProtocolGiven = true;
                 return;
             case "UDP" or "SCTP":
-                context.Error(protocol.Location, $"protocol {protocol.Text} is not supported by VipProxy: it forwards TCP only");
+                builder.ProtocolGiven = true;
+                builder.Refusals.Add((protocol.Location, $"protocol {protocol.Text} is not supported by VipProxy: it forwards TCP only; keep {protocol.Text.ToUpperInvariant()} services on keepalived with IPVS (MySQL, HTTP and the like are TCP: write 'protocol TCP')"));
                 return;
             default:
                 context.Error(protocol.Location, $"'protocol' expects TCP, not '{protocol.Text}'");
@@ -384,18 +423,19 @@ internal static class VirtualServerBinder
         var table = new KeywordTable<RealServerBuilder>("real_server")
         {
             { "weight", (b, s, c) => { if (c.Arguments(s, 1, 1, "weight N") && c.Integer(s.Arguments[0], s.Name, 0, 65535, out int v)) { b.Weight = v; } } },
-            { "inhibit_on_failure", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.InhibitOnFailure = true; } } },
+            { "inhibit_on_failure", (b, on) => b.InhibitOnFailure = on },
             { "notify_up", (b, s, c) => { if (c.Script(s, out var v)) { b.NotifyUp = v; } } },
             { "notify_down", (b, s, c) => { if (c.Script(s, out var v)) { b.NotifyDown = v; } } },
             { "uthreshold", (b, s, c) => { if (c.Arguments(s, 1, 1, "uthreshold N") && c.Integer(s.Arguments[0], s.Name, 0, 10_000_000, out int v)) { b.MaxConnections = v == 0 ? null : v; } } },
             { "maxconn", (b, s, c) => { if (c.Arguments(s, 1, 1, "maxconn N") && c.Integer(s.Arguments[0], s.Name, 1, 10_000_000, out int v)) { b.MaxConnections = v; } } },
             { "virtualhost", (b, s, c) => { if (c.Arguments(s, 1, 1, "virtualhost NAME")) { b.VirtualHost = s.Arguments[0].Text; } } },
-            { "send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V1; } } },
-            { "send_proxy_v2", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.SendProxy = ProxyProtocolVersion.V2; } } },
-            { "check_send_proxy", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.CheckSendProxy = true; } } },
-            { "backup", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.Backup = true; } } },
             { "shutdown_sessions_on_down", (b, s, c) => { if (ShutdownGrace(s, c) is { } v) { b.ShutdownSessionsOnDown = v; } } },
             { "slowstart", (b, s, c) => { if (c.Arguments(s, 1, 1, "slowstart SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0, 86_400, out var v)) { b.SlowStart = v > TimeSpan.Zero ? v : null; } } },
+            { "send_proxy", (b, on) => b.SendProxy = on ? ProxyProtocolVersion.V1 : ProxyProtocolVersion.None },
+            { "send_proxy_v2", (b, on) => b.SendProxy = on ? ProxyProtocolVersion.V2 : ProxyProtocolVersion.None },
+            { "check_send_proxy", (b, on) => b.CheckSendProxy = on },
+            { "backup", (b, on) => b.Backup = on },
+            { "alpha", BindAlpha },
         };
         foreach (string checker in new[] { "TCP_CHECK", "HTTP_GET", "MISC_CHECK", "MYSQL_CHECK" })
         {
@@ -431,16 +471,38 @@ internal static class VirtualServerBinder
         realServer.Checkers.Add(checker);
     }
 
-    /// <summary>Reads the <c>virtual_server IP PORT</c> header; <c>fwmark</c> and <c>group</c> forms are refused.</summary>
+    /// <summary>
+    /// Reads the <c>virtual_server IP PORT</c> header. The <c>fwmark</c> and <c>group</c> forms and a missing port
+    /// (IPVS's every-port service) are refusals: the block is then not read any further.
+    /// </summary>
     public static Builder Create(Statement statement, BindContext context)
     {
         IReadOnlyList<Token> args = statement.Arguments;
         if (args.Count > 0 && args[0].Text is "fwmark" or "group")
         {
-            context.Error(args[0].Location, args[0].Text == "fwmark"
-                ? "'virtual_server fwmark' is not supported by VipProxy: firewall-mark services need kernel IPVS; declare 'virtual_server IP PORT'"
-                : "'virtual_server group' is not supported by VipProxy: declare each 'virtual_server IP PORT'");
-            return new Builder(null, statement.Location);
+            var refused = new Builder(null, statement.Location);
+            refused.Refusals.Add((args[0].Location, args[0].Text == "fwmark"
+                ? "'virtual_server fwmark' is not supported by VipProxy: a firewall-mark service is a kernel IPVS feature, and VipProxy is a proxy that listens on an address and port; "
+                  + "declare one 'virtual_server IP PORT' for each address and port the mark covered"
+                : "'virtual_server group' is not supported by VipProxy: virtual_server_group is not implemented; declare each 'virtual_server IP PORT' with its real servers"));
+            return refused;
+        }
+
+        if (args.Count > 0 && args[0].Text.Contains(':', StringComparison.Ordinal) && IPAddress.TryParse(args[0].Text, out IPAddress? v6)
+            && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            var refused = new Builder(null, statement.Location);
+            refused.Refusals.Add((args[0].Location, $"'virtual_server' address '{args[0].Text}' is IPv6: VipProxy supports IPv4 only"));
+            return refused;
+        }
+
+        if (args.Count is 1 or 2 && IPAddress.TryParse(args[0].Text, out _) && (args.Count == 1 || args[1].Text == "0"))
+        {
+            var refused = new Builder(null, statement.Location);
+            refused.Refusals.Add((args.Count == 1 ? statement.EndLocation : args[1].Location,
+                $"virtual_server {args[0].Text} without a port is not supported by VipProxy: a service on every port (IPVS port 0, used with persistence) needs kernel IPVS, "
+                + $"and VipProxy listens on one address and port; declare one 'virtual_server {args[0].Text} PORT' for each port clients use"));
+            return refused;
         }
 
         if (context.Arguments(statement, 2, 2, "virtual_server IP PORT { … }") && context.Endpoint(statement, 0, out IPEndPoint endpoint))

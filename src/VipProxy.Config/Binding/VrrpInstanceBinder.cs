@@ -23,6 +23,7 @@ internal static class VrrpInstanceBinder
         public Token? AdvertIntervalToken;
         public int? Version;
         public string? AuthType;
+        public bool AuthTypeRefused;
         public string? AuthPassword;
         public SourceLocation? AuthenticationLocation;
         public List<VirtualIpAddress> VirtualIpAddresses = [];
@@ -122,6 +123,13 @@ internal static class VrrpInstanceBinder
                 return null;
             }
 
+            if (AuthTypeRefused)
+            {
+                // Already reported where auth_type is; "needs both" would only repeat it.
+                ok = false;
+                return null;
+            }
+
             if (AuthType is null || AuthPassword is null)
             {
                 context.Error(AuthenticationLocation.Value, "authentication needs both 'auth_type PASS' and 'auth_pass SECRET'");
@@ -157,8 +165,8 @@ internal static class VrrpInstanceBinder
         { "authentication", BindAuthentication, BlockUse.Required },
         { "virtual_ipaddress", (b, s, c) => BindVirtualIpAddresses(b, b.VirtualIpAddresses, s, c), BlockUse.Required, true },
         { "virtual_ipaddress_excluded", (b, s, c) => BindVirtualIpAddresses(b, b.ExcludedVirtualIpAddresses, s, c), BlockUse.Required, true },
-        { "nopreempt", (b, s, c) => { if (c.Arguments(s, 0, 0, "nopreempt")) { b.NoPreempt = true; b.NoPreemptLocation = s.Location; } } },
-        { "preempt", (b, s, c) => { if (c.Arguments(s, 0, 0, "preempt")) { b.NoPreempt = false; } } },
+        { "nopreempt", (b, s, c) => { if (c.Flag(s, "vrrp_instance", out bool on)) { b.NoPreempt = on; b.NoPreemptLocation = on ? s.Location : null; } } },
+        { "preempt", (b, on) => b.NoPreempt = !on },
         { "preempt_delay", (b, s, c) => { if (c.Arguments(s, 1, 1, "preempt_delay SECONDS") && c.Seconds(s.Arguments[0], s.Name, 0, 1000, out var v)) { b.PreemptDelay = v; } } },
         { "unicast_src_ip", BindUnicastSource },
         { "mcast_src_ip", BindUnicastSource },
@@ -177,8 +185,8 @@ internal static class VrrpInstanceBinder
         { "garp_interval", (b, s, c) => GarpBuilder.BindInterval(s, c, v => b.Garp.Interval = v) },
         { "garp_lower_prio_delay", (b, s, c) => GarpBuilder.BindDelay(s, c, v => b.Garp.LowerPriorityDelay = v) },
         { "garp_lower_prio_repeat", (b, s, c) => GarpBuilder.BindCount(s, c, v => b.Garp.LowerPriorityRepeat = v) },
-        { "dont_track_primary", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.DontTrackPrimary = true; } } },
-        { "dont_track_virtual_servers", (b, s, c) => { if (c.Arguments(s, 0, 0, s.Name)) { b.DontTrackVirtualServers = true; } } },
+        { "dont_track_primary", (b, on) => b.DontTrackPrimary = on },
+        { "dont_track_virtual_servers", (b, on) => b.DontTrackVirtualServers = on },
     };
 
     private static void BindState(Builder builder, Statement statement, BindContext context)
@@ -233,12 +241,14 @@ internal static class VrrpInstanceBinder
         if (type.Text.Equals("AH", StringComparison.OrdinalIgnoreCase))
         {
             context.Error(type.Location, "'auth_type AH' is not supported by VipProxy (IPsec AH was removed from VRRP by RFC 3768); use PASS or none");
+            builder.AuthTypeRefused = true;
             return;
         }
 
         if (!type.Text.Equals("PASS", StringComparison.OrdinalIgnoreCase))
         {
             context.Error(type.Location, $"'auth_type' expects PASS, not '{type.Text}'");
+            builder.AuthTypeRefused = true;
             return;
         }
 
@@ -289,6 +299,23 @@ internal static class VrrpInstanceBinder
         }
     }
 
+    // keepalived 2.2.7's address options beyond brd/dev/scope/label (vrrp_ipaddress.c, parse_ipaddress): refused with
+    // the reason, or (Refused false) accepted with a warning because VipProxy already behaves that way.
+    private static readonly Dictionary<string, (bool Refused, string Why)> KeepalivedVipOptions = new(StringComparer.Ordinal)
+    {
+        ["no_track"] = (false, "VipProxy does not watch its VIPs for removal, so every VIP already behaves as 'no_track'"),
+        ["preferred_lft"] = (true, "address lifetimes are not implemented: VIPs are added with the kernel's defaults"),
+        ["peer"] = (true, "point-to-point peer addresses are not implemented"),
+        ["home"] = (true, "it is an IPv6 address flag, and VipProxy supports IPv4 only"),
+        ["-nodad"] = (true, "it is an IPv6 address flag, and VipProxy supports IPv4 only"),
+        ["nodad"] = (true, "it is an IPv6 address flag, and VipProxy supports IPv4 only"),
+        ["mngtmpaddr"] = (true, "it is an IPv6 address flag, and VipProxy supports IPv4 only"),
+        ["noprefixroute"] = (true, "VIPs are added with the kernel's prefix route"),
+        ["autojoin"] = (true, "multicast VIPs are not implemented"),
+        ["track_group"] = (true, "track groups are not implemented"),
+        ["use_vmac"] = (true, "virtual MAC addresses are not implemented; VIPs are added to the interface itself"),
+    };
+
     private static bool TryReadVirtualIp(Builder builder, Statement line, BindContext context, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out VirtualIpAddress? vip)
     {
         vip = null;
@@ -307,6 +334,18 @@ internal static class VrrpInstanceBinder
         for (int i = 0; i < line.Arguments.Count; i++)
         {
             Token option = line.Arguments[i];
+            if (KeepalivedVipOptions.TryGetValue(option.Text, out (bool Refused, string Why) known))
+            {
+                if (known.Refused)
+                {
+                    context.Error(option.Location, $"keepalived virtual_ipaddress option '{option.Text}' is not supported by VipProxy: {known.Why}");
+                    return false;
+                }
+
+                context.Warning(option.Location, $"virtual_ipaddress option '{option.Text}' has no effect in VipProxy: {known.Why}");
+                continue;
+            }
+
             if (i + 1 >= line.Arguments.Count)
             {
                 context.Error(option.Location, $"'{option.Text}' here needs a value; a virtual_ipaddress line is 'ADDR[/PREFIX] [brd ADDR] [dev IF] [scope SCOPE] [label LABEL]'");
@@ -366,7 +405,13 @@ internal static class VrrpInstanceBinder
         context.Arguments(statement, 0, 0, "unicast_peer { ADDRESS … }");
         foreach (Statement line in statement.Block!.Statements)
         {
-            // keepalived accepts options after a peer (min_ttl/max_ttl); VipProxy does not implement them.
+            // keepalived 2.2.7 accepts min_ttl/max_ttl after a peer; VipProxy does not check the TTL of unicast adverts.
+            if (line.Arguments.Count > 0 && line.Arguments[0].Text is "min_ttl" or "max_ttl")
+            {
+                context.Error(line.Arguments[0].Location, $"keepalived unicast_peer option '{line.Arguments[0].Text}' is not supported by VipProxy: the TTL of unicast adverts is not checked");
+                continue;
+            }
+
             if (line.Arguments.Count > 0)
             {
                 context.Error(line.Arguments[0].Location, $"unexpected '{line.Arguments[0].Text}' after a unicast peer: write one address per line");
@@ -391,7 +436,7 @@ internal static class VrrpInstanceBinder
         context.Arguments(statement, 0, 0, "track_interface { IFNAME [weight N] }");
         foreach (Statement line in statement.Block!.Statements)
         {
-            if (TryReadWeight(line, context, out int? weight))
+            if (TryReadWeight(line, context, isScript: false, out int? weight))
             {
                 builder.TrackInterfaces.Add(new TrackedInterface(line.Keyword.Text, weight ?? 0));
             }
@@ -403,7 +448,7 @@ internal static class VrrpInstanceBinder
         context.Arguments(statement, 0, 0, "track_script { NAME [weight N] }");
         foreach (Statement line in statement.Block!.Statements)
         {
-            if (TryReadWeight(line, context, out int? weight))
+            if (TryReadWeight(line, context, isScript: true, out int? weight))
             {
                 builder.TrackScripts.Add((new TrackedScript(line.Keyword.Text, weight), line.Location));
             }
@@ -411,7 +456,7 @@ internal static class VrrpInstanceBinder
     }
 
     // NAME [weight N [reverse]] lines of track_interface and track_script.
-    private static bool TryReadWeight(Statement line, BindContext context, out int? weight)
+    private static bool TryReadWeight(Statement line, BindContext context, bool isScript, out int? weight)
     {
         weight = null;
         if (line.Block is not null)
@@ -437,9 +482,18 @@ internal static class VrrpInstanceBinder
             return false;
         }
 
-        if (line.Arguments.Count > 2)
+        // keepalived 2.2.7: "weight N reverse" turns the effect around, "noreverse" is the default.
+        if (line.Arguments.Count == 3 && line.Arguments[2].Text == "reverse")
         {
-            context.Error(line.Arguments[2].Location, $"unexpected '{line.Arguments[2].Text}' after the weight");
+            context.Error(line.Arguments[2].Location, $"keepalived's 'reverse' after a tracked {(isScript ? "script" : "interface")}'s weight is not supported by VipProxy"
+                + (isScript ? ": write 'weight N reverse' in the vrrp_script itself" : ""));
+            return false;
+        }
+
+        int end = line.Arguments.Count > 2 && line.Arguments[2].Text == "noreverse" ? 3 : 2;
+        if (line.Arguments.Count > end)
+        {
+            context.Error(line.Arguments[end].Location, $"unexpected '{line.Arguments[end].Text}' after the weight");
             return false;
         }
 

@@ -42,7 +42,7 @@ internal static class VrrpScriptBinder
         { "rise", (b, s, c) => { if (c.Arguments(s, 1, 1, "rise COUNT") && c.Integer(s.Arguments[0], s.Name, 1, 1000, out int v)) { b.Rise = v; } } },
         { "fall", (b, s, c) => { if (c.Arguments(s, 1, 1, "fall COUNT") && c.Integer(s.Arguments[0], s.Name, 1, 1000, out int v)) { b.Fall = v; } } },
         { "user", (b, s, c) => { if (c.Account(s, out var account)) { b.User = account; } } },
-        { "init_fail", (b, s, c) => { if (c.Arguments(s, 0, 0, "init_fail")) { b.InitFail = true; } } },
+        { "init_fail", (b, on) => b.InitFail = on },
     };
 
     private static void BindWeight(Builder builder, Statement statement, BindContext context)

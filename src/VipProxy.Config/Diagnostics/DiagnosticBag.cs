@@ -17,4 +17,7 @@ public sealed class DiagnosticBag
     public void Warning(SourceLocation at, string message) => _items.Add(new(DiagnosticSeverity.Warning, at, message));
 
     public void Note(SourceLocation at, string message) => _items.Add(new(DiagnosticSeverity.Note, at, message));
+
+    /// <summary>Takes over what another bag collected (a block bound on its own, kept only if it is not refused).</summary>
+    public void AddRange(DiagnosticBag other) => _items.AddRange(other._items);
 }

@@ -7,9 +7,9 @@ namespace VipProxy.Config.Syntax;
 /// <summary>
 /// Turns keepalived.conf text into tokens, doing what keepalived's reader does line by line:
 /// <c>@ID</c> conditionals, <c>$NAME=value</c> definitions and their substitution, <c>#</c>/<c>!</c> comments,
-/// <c>include</c> with globs, quoted strings, and braces glued to words or stacked.
+/// <c>~SEQ</c>/<c>~LST</c> line repetition, <c>include</c> with globs, quoted strings, and braces glued to words or stacked.
 /// Every token keeps the file, line and column it came from (text that came from a <c>$NAME</c>
-/// expansion points at the place of the reference).
+/// expansion points at the place of the reference; every pass of a repeated line points at that line).
 /// </summary>
 public sealed class ConfigLexer
 {
@@ -20,6 +20,9 @@ public sealed class ConfigLexer
     private readonly Stack<string> _includeStack = new();
     private readonly List<Token> _tokens = [];
     private int _includedFiles;
+    private long _repeatedLines;
+    private long _expandedCharacters;
+    private bool _reportedExpansion;
 
     public ConfigLexer(IConfigFileSystem files, LexerOptions options, DiagnosticBag diagnostics)
     {
@@ -77,11 +80,182 @@ public sealed class ConfigLexer
             }
 
             line = StripComment(line);
-            foreach (MappedLine expanded in Substitute(line))
+            ExpandLine(line, depth: 0);
+        }
+    }
+
+    private void ExpandLine(MappedLine line, int depth)
+    {
+        int start = SkipSpaces(line.Text, 0);
+        if (start < line.Text.Length && LineRepetition.Starts(line.Text, start))
+        {
+            Repeat(line, start, depth);
+            return;
+        }
+
+        foreach (MappedLine expanded in SubstituteAll(line))
+        {
+            // A line of a multi-line definition may itself be a ~SEQ/~LST line (keepalived's own example repeats a
+            // whole vrrp_instance that way).
+            int at = SkipSpaces(expanded.Text, 0);
+            if (at < expanded.Text.Length && LineRepetition.Starts(expanded.Text, at))
+            {
+                Repeat(expanded, at, depth + 1);
+            }
+            else
             {
                 TokenizeLine(expanded);
             }
         }
+    }
+
+    // Substitutes until no defined $NAME is left, as keepalived does: a definition may use other definitions (or the
+    // variable of a ~SEQ around it). The rounds are bounded so that definitions that refer to each other cannot hang.
+    private List<MappedLine> SubstituteAll(MappedLine line)
+    {
+        if (_reportedExpansion && HasDefinedReference(line))
+        {
+            return [];
+        }
+
+        List<MappedLine> lines = [.. Substitute(line, warnUndefined: true)];
+        long counted = line.Text.Length;
+        for (int round = 0; round < MaxSubstitutionRounds && lines.Exists(l => HasDefinedReference(l) && !IsRepetition(l)); round++)
+        {
+            if (!WithinExpansionBudget(line, lines, ref counted))
+            {
+                return [];
+            }
+
+            var next = new List<MappedLine>();
+            foreach (MappedLine current in lines)
+            {
+                // A ~SEQ/~LST line substitutes its text on each pass, with its variable set: not now.
+                if (HasDefinedReference(current) && !IsRepetition(current))
+                {
+                    next.AddRange(Substitute(current, warnUndefined: false));
+                }
+                else
+                {
+                    next.Add(current);
+                }
+            }
+
+            lines = next;
+        }
+
+        return WithinExpansionBudget(line, lines, ref counted) ? lines : [];
+    }
+
+    // A definition that uses itself twice ($A=$A $A) doubles the line on every round, and a ~SEQ may repeat a long
+    // expansion many times: both are stopped (one error) before they cost more than reading a large file would.
+    private bool WithinExpansionBudget(MappedLine line, List<MappedLine> lines, ref long counted)
+    {
+        long length = lines.Sum(l => (long)l.Text.Length);
+        long grown = length - counted;
+        if (grown <= 0)
+        {
+            return true;
+        }
+
+        counted = length;
+        _expandedCharacters += grown;
+        bool tooLong = lines.Exists(l => l.Text.Length > LexerOptions.MaxExpandedLineLength);
+        if (!tooLong && _expandedCharacters <= LexerOptions.MaxExpandedCharacters)
+        {
+            return true;
+        }
+
+        if (!_reportedExpansion)
+        {
+            _reportedExpansion = true;
+            _diagnostics.Error(line.LocationAt(SkipSpaces(line.Text, 0)), tooLong
+                ? $"$NAME definitions make this line longer than {LexerOptions.MaxExpandedLineLength} characters: does a definition use itself?"
+                : $"$NAME definitions make more than {LexerOptions.MaxExpandedCharacters} characters of text in this configuration");
+        }
+
+        return false;
+    }
+
+    private const int MaxSubstitutionRounds = 8;
+
+    private static bool IsRepetition(MappedLine line)
+    {
+        int at = SkipSpaces(line.Text, 0);
+        return at < line.Text.Length && LineRepetition.Starts(line.Text, at);
+    }
+
+    private bool HasDefinedReference(MappedLine line)
+    {
+        string text = line.Text;
+        for (int i = text.IndexOf('$', StringComparison.Ordinal); i >= 0; i = text.IndexOf('$', i + 1))
+        {
+            if (TryReadReference(text, i, out string name, out _) && _definitions.ContainsKey(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // "~SEQ(VAR, …) TEXT" and "~LST(VAR, …) TEXT": TEXT is read once per value with $VAR defined to it, as keepalived
+    // 2.2 does; TEXT may itself start with ~SEQ or ~LST (nested loops, the outer one slowest). The variables stay
+    // defined afterwards, as in keepalived.
+    private void Repeat(MappedLine line, int start, int depth)
+    {
+        string kind = line.Text.Substring(start, 4);
+        LineRepetition? repetition = LineRepetition.Parse(line.Text, start, text => SubstituteValue(line, text), out string problem, out int problemAt);
+        if (repetition is null)
+        {
+            _diagnostics.Error(line.LocationAt(problemAt), $"invalid {kind}: {problem}");
+            return;
+        }
+
+        if (depth >= LexerOptions.MaxRepetitionDepth)
+        {
+            _diagnostics.Error(line.LocationAt(start), $"~SEQ and ~LST nested deeper than {LexerOptions.MaxRepetitionDepth} on one line");
+            return;
+        }
+
+        if (_repeatedLines + repetition.Count > LexerOptions.MaxRepeatedLines)
+        {
+            if (_repeatedLines <= LexerOptions.MaxRepeatedLines)
+            {
+                _diagnostics.Error(line.LocationAt(start), $"{kind} would make more than {LexerOptions.MaxRepeatedLines} lines in this configuration: is a range too wide?");
+            }
+
+            _repeatedLines = LexerOptions.MaxRepeatedLines + 1L;
+            return;
+        }
+
+        _repeatedLines += repetition.Count;
+        MappedLine text = line.Slice(repetition.TextStart);
+        foreach (IReadOnlyList<string> values in repetition.Passes())
+        {
+            for (int i = 0; i < values.Count; i++)
+            {
+                _definitions[repetition.Variables[i]] = [values[i]];
+            }
+
+            MappedLine pass = text;
+            if (ApplyConditional(ref pass))
+            {
+                ExpandLine(pass, depth + 1);
+            }
+
+            if (_repeatedLines > LexerOptions.MaxRepeatedLines)
+            {
+                return;
+            }
+        }
+    }
+
+    // The $NAME definitions in ~SEQ's numbers; null when one of them spans several lines.
+    private string? SubstituteValue(MappedLine line, string text)
+    {
+        List<MappedLine> lines = SubstituteAll(new MappedLine(line.File, line.Line, text));
+        return lines.Count == 1 ? lines[0].Text : null;
     }
 
     // "@ID rest" keeps "rest" only on node ID; "@^ID rest" keeps it everywhere but on node ID.
@@ -199,7 +373,7 @@ public sealed class ConfigLexer
 
     // "$NAME" followed by whitespace or end of line, or "${NAME}" anywhere. A multi-line definition
     // turns the line into several lines, as in keepalived.
-    private IEnumerable<MappedLine> Substitute(MappedLine line)
+    private IEnumerable<MappedLine> Substitute(MappedLine line, bool warnUndefined)
     {
         string text = line.Text;
         if (!text.Contains('$', StringComparison.Ordinal))
@@ -242,7 +416,7 @@ public sealed class ConfigLexer
                     continue;
                 }
 
-                if (!inQuotes)
+                if (!inQuotes && warnUndefined)
                 {
                     _diagnostics.Warning(line.LocationAt(i), $"${name} is not defined; the text is used as written");
                 }

@@ -55,6 +55,18 @@ internal readonly struct MappedLine
         return new MappedLine(File, Line, new string(chars), _columns);
     }
 
+    /// <summary>The text from <paramref name="start"/> on, each character still at its column.</summary>
+    public MappedLine Slice(int start)
+    {
+        var builder = new Builder(File, Line);
+        for (int i = start; i < Text.Length; i++)
+        {
+            builder.Append(Text[i], ColumnOf(i));
+        }
+
+        return builder.Build();
+    }
+
     public sealed class Builder(string file, int line)
     {
         private readonly StringBuilder _text = new();
