@@ -82,6 +82,9 @@ public sealed partial class ManualAndCompletionTests
         // The page documents defaults from the reference file, e.g. delay_loop's.
         Assert.Contains("seconds between health checks. Default: 60", page, StringComparison.Ordinal);
 
+        // Every keyword has its own text from conf/reference.conf: none falls back to a pointer at keepalived's page.
+        Assert.DoesNotContain("As in keepalived.conf(5)", page, StringComparison.Ordinal);
+
         // And it names nothing the binder does not know: every .TP entry is a keyword, refused or ignored.
         var known = ConfigKeywords.Blocks.SelectMany(b => b.Keywords).Concat(ConfigKeywords.Refused.Keys).Concat(ConfigKeywords.Ignored.Keys).ToHashSet(StringComparer.Ordinal);
         Assert.Empty(entries.Except(known));
