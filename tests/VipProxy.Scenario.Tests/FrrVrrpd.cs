@@ -89,7 +89,28 @@ internal sealed class FrrVrrpd : IAsyncDisposable
     }
 
     /// <summary>Master in vrrpd's own view; false once vrrpd has exited or the virtual router was removed.</summary>
-    public async Task<bool> IsMasterAsync() => !Vrrpd.HasExited && await GetStateAsync() == "Master";
+    public async Task<bool> IsMasterAsync()
+    {
+        if (Vrrpd.HasExited)
+        {
+            return false;
+        }
+
+        try
+        {
+            return await GetStateAsync() == "Master";
+        }
+        catch (InvalidOperationException)
+        {
+            // vtysh finds no vty socket when vrrpd was exiting (after SIGTERM) as it asked: not master then.
+            if (await ExitsWithinAsync(Vrrpd, TimeSpan.FromSeconds(2)))
+            {
+                return false;
+            }
+
+            throw;
+        }
+    }
 
     /// <summary>Runs vtysh commands against this vrrpd (each argument one <c>-c</c>, in order, as one session).</summary>
     public Task<CommandResult> VtyshAsync(params string[] commands) =>
@@ -180,6 +201,19 @@ internal sealed class FrrVrrpd : IAsyncDisposable
     private LanProcess StartDaemon(string daemon, string config, string zserv) =>
         Host.Start(Path.Combine(Daemons, daemon), "-f", config, "-i", Path.Combine(_directory, daemon + ".pid"),
             "-z", zserv, "--vty_socket", _directory, "--log", "stdout", "--log-level", "debug");
+
+    private static async Task<bool> ExitsWithinAsync(LanProcess process, TimeSpan timeout)
+    {
+        try
+        {
+            await process.WaitForExitAsync(timeout);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
 
     private async Task RunIpAsync(params string[] arguments) =>
         (await Host.RunAsync("ip", arguments)).EnsureSuccess("ip " + string.Join(' ', arguments));
