@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that VipProxy's tests, demo and benchmarks drive as real peers:
-# iproute2 (namespaces, veth, bridge), keepalived (VRRP interop), MariaDB with galera-4 and rsync (real servers, a Galera cluster),
+# iproute2 (namespaces, veth, bridge), keepalived and FRR's vrrpd (VRRP interop), MariaDB with galera-4 and
+# rsync (real servers, a Galera cluster),
 # HAProxy/wrk/iperf3/sysbench/nginx (benchmark peers), nftables (transparent-mode return path, inside test
 # namespaces only), prometheus (promtool checks the shipped alert rules), mandoc and lintian (man page and
 # package checks). Only missing packages are installed.
@@ -8,7 +9,7 @@ set -euo pipefail
 
 packages=(
   iproute2 iputils-ping procps psmisc util-linux
-  keepalived
+  keepalived frr
   mariadb-server mariadb-client galera-4 rsync
   haproxy nginx-light wrk iperf3 sysbench
   tcpdump gnuplot-nox
@@ -29,7 +30,7 @@ if ((${#missing[@]} > 0)); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # policy-rc.d keeps the packages' own services (mariadb, haproxy, nginx, keepalived) from starting:
+  # policy-rc.d keeps the packages' own services (mariadb, haproxy, nginx, keepalived, frr) from starting:
   # tests start private instances inside their namespaces.
   policy=/usr/sbin/policy-rc.d
   created_policy=0
