@@ -244,6 +244,49 @@ public sealed class OperatorCommandTests : IDisposable
         Assert.True(closedAfter < TimeSpan.FromSeconds(10), $"closed {closedAfter} after the check began to fail");
     }
 
+    [Fact]
+    public async Task Status_shows_a_backup_standing_by_and_serving_once_the_primary_is_disabled()
+    {
+        using var a = new NamedEchoServer("A");
+        using var b = new NamedEchoServer("B");
+        int port = FreePort();
+        var vip = new IPEndPoint(IPAddress.Loopback, port);
+        await File.WriteAllTextAsync(ConfigPath, $$"""
+            global_defs {
+                state_file {{StatePath}}
+                log_connections off
+            }
+            virtual_server 127.0.0.1 {{port}} {
+                lb_algo rr
+                real_server 127.0.0.1 {{a.Port}} {
+                }
+                real_server 127.0.0.1 {{b.Port}} {
+                    backup
+                }
+            }
+            """);
+        await using var daemon = await DaemonProcess.StartAsync(Binary, ConfigPath, SocketPath);
+
+        using (JsonDocument status = await StatusJsonAsync())
+        {
+            Assert.False(RealServer(status, a.Port).GetProperty("backup").GetBoolean());
+            Assert.True(RealServer(status, b.Port).GetProperty("backup").GetBoolean());
+            Assert.True(RealServer(status, b.Port).GetProperty("standing_by").GetBoolean());
+        }
+
+        Assert.Contains("up/standby", (await CliAsync("status")).Output, StringComparison.Ordinal);
+        Assert.Equal(["A", "A", "A"], await WhoAnswersAsync(vip, 3));
+
+        Assert.True((await CliAsync("server", "disable", $"127.0.0.1:{port}", $"127.0.0.1:{a.Port}")).Exit == 0);
+        Assert.Equal(["B", "B", "B"], await WhoAnswersAsync(vip, 3));
+        using (JsonDocument status = await StatusJsonAsync())
+        {
+            Assert.False(RealServer(status, b.Port).GetProperty("standing_by").GetBoolean());
+        }
+
+        Assert.Contains("up/backup", (await CliAsync("status")).Output, StringComparison.Ordinal);
+    }
+
     private async Task<(int Exit, string Output, string Errors)> CliAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo(Binary, [.. arguments, "--socket", SocketPath]) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -43,14 +43,14 @@ internal static class StatusTable
         {
             forwarding.Add([
                 $"TCP {v.Address}:{v.Port} {v.Scheduler}" + (v.PersistenceEntries > 0 ? $" persist({v.PersistenceEntries})" : ""),
-                "", v.QuorumUp ? "quorum" : "NO QUORUM", "", Num(v.ActiveConnections), "", Num(v.TotalConnections), "", "", Num(v.RefusedConnections) + " refused",
+                "", v.WriterConflict == true ? "WRITER CONFLICT" : v.QuorumUp ? "quorum" : "NO QUORUM", "", Num(v.ActiveConnections), "", Num(v.TotalConnections), "", "", Num(v.RefusedConnections) + " refused",
                 v.SourceLimitRefused + v.SourceRateRefused == 0 ? ""
                     : string.Create(CultureInfo.InvariantCulture, $"per source: {v.SourceLimitRefused} maxconn, {v.SourceRateRefused} rate"),
             ]);
             foreach (RealServerReport r in v.RealServers)
             {
                 forwarding.Add([
-                    $"  -> {r.Address}:{r.Port}", Num(r.Weight), r.Up ? (r.Suspect ? "up/suspect" : "up") : "DOWN", Operator(r), Num(r.ActiveConnections), Num(r.InactiveConnections),
+                    $"  -> {r.Address}:{r.Port}", Num(r.Weight), Health(r), Operator(r), Num(r.ActiveConnections), Num(r.InactiveConnections),
                     Num(r.TotalConnections), Bytes(r.BytesIn), Bytes(r.BytesOut), Num(r.FailedConnects), r.LastCheck ?? "-",
                 ]);
             }
@@ -83,6 +83,13 @@ internal static class StatusTable
         };
         return what.Length == 0 ? "-" : server.OperatorSetAt is { } at ? $"{what} since {at.ToUniversalTime():HH:mm:ss}" : what;
     }
+
+    /// <summary>up, up/suspect, up/backup (serving), up/standby (a backup waiting), or DOWN.</summary>
+    private static string Health(RealServerReport r) => !r.Up ? "DOWN"
+        : r.Suspect ? "up/suspect"
+        : r.StandingBy ? "up/standby"
+        : r.Backup ? "up/backup"
+        : "up";
 
     private static void AppendTable(StringBuilder text, List<string[]> rows)
     {

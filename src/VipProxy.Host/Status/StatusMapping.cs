@@ -42,6 +42,8 @@ internal static class StatusMapping
                 Operator = r.Operator.Mode == OperatorMode.None ? null : Operations.ServerOverride.ModeName(r.Operator.Mode),
                 OperatorWeight = r.Operator.Weight,
                 OperatorSetAt = overridden?.SetAt,
+                Backup = r.Backup,
+                StandingBy = r.StandingBy,
             };
         }).ToList())
     {

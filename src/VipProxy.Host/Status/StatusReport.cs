@@ -83,6 +83,12 @@ public sealed record RealServerReport(
 
     /// <summary>When the operator's override was set, or null.</summary>
     public DateTimeOffset? OperatorSetAt { get; init; }
+
+    /// <summary>A <c>backup</c> server (used only while no non-backup server is up).</summary>
+    public bool Backup { get; init; }
+
+    /// <summary>True while this backup takes no new clients because a non-backup server is up.</summary>
+    public bool StandingBy { get; init; }
 }
 
 /// <summary>Source-generated JSON (Native AOT has no reflection), snake_case like keepalived's keywords.</summary>
