@@ -64,10 +64,21 @@ public sealed class FrrInteropScenarios(ITestOutputHelper output)
         await ElectedAsync(master, backup);
         await AssertClientReachesVipAtAsync(client, master);
 
+        int transitionsBefore = backup.BecameMaster?.Invoke() ?? 0;
         var cut = Stopwatch.StartNew();
         await master.Host.Interfaces[0].CutLinkAsync();
-        await WaitUntilAsync(backup, holds: true, TimeSpan.FromSeconds(10));
+        if (backup.BecameMaster is { } becameMaster)
+        {
+            await Eventually.TrueAsync(() => becameMaster() > transitionsBefore, TimeSpan.FromSeconds(10),
+                $"{backup.Name} logs Backup -> Master", TimeSpan.FromMilliseconds(5));
+        }
+        else
+        {
+            await WaitUntilAsync(backup, holds: true, TimeSpan.FromSeconds(10));
+        }
+
         var takeover = cut.Elapsed;
+        await WaitUntilAsync(backup, holds: true, TimeSpan.FromSeconds(10));
         var deadline = MasterDownInterval(version, BackupPriority);
         output.WriteLine($"v{version} {master.Name} master link cut -> VIP on {backup.Name} after {takeover.TotalMilliseconds:F0} ms (Master_Down_Interval {deadline.TotalMilliseconds:F0} ms)");
         Assert.True(takeover <= deadline + Margin, $"takeover took {takeover}, more than Master_Down_Interval {deadline} + {Margin}");
@@ -153,7 +164,8 @@ public sealed class FrrInteropScenarios(ITestOutputHelper output)
         var frr = await FrrVrrpd.StartAsync(frrHost, Vip, 24, Vrid, version, frrPriority,
             (int)AdvertInterval(version).TotalMilliseconds);
         output.WriteLine($"FRR vrrpd on {frrHost.Name} (priority {frrPriority}), VipProxy on {vipProxyHost.Name} (priority {vipProxyPriority}), VRRPv{version}");
-        var frrPeer = new Peer($"FRR@{frrHost.Name}", frrHost, frr.IsMasterAsync, () => Task.FromResult(frr.VirtualMac));
+        var frrPeer = new Peer($"FRR@{frrHost.Name}", frrHost, frr.IsMasterAsync, () => Task.FromResult(frr.VirtualMac),
+            () => frr.Vrrpd.OutputLines.Count(l => l.Contains("Backup -> Master", StringComparison.Ordinal)));
         var vipProxyPeer = new Peer($"VipProxy@{vipProxyHost.Name}", vipProxyHost, () => HoldsVipAsync(vipProxyHost),
             () => MacOfAsync(vipProxyHost));
         return new Group(frr, vipProxy, frrIsMaster ? frrPeer : vipProxyPeer, frrIsMaster ? vipProxyPeer : frrPeer);
@@ -194,7 +206,10 @@ public sealed class FrrInteropScenarios(ITestOutputHelper output)
         return (await NeighbourEntryAsync(client)).Contains(await holder.Mac(), StringComparison.OrdinalIgnoreCase);
     }
 
-    private sealed record Peer(string Name, LanHost Host, Func<Task<bool>> HoldsVip, Func<Task<string>> Mac);
+    /// <param name="BecameMaster">For FRR: how many "Backup -> Master" lines vrrpd has logged. Its state is otherwise read
+    /// with a vtysh process per poll, which on a loaded 2-core machine takes hundreds of milliseconds; the log line
+    /// arrives as the transition happens, so deadlines are timed by it.</param>
+    private sealed record Peer(string Name, LanHost Host, Func<Task<bool>> HoldsVip, Func<Task<string>> Mac, Func<int>? BecameMaster = null);
 
     private sealed record Group(FrrVrrpd Frr, LanProcess VipProxy, Peer Master, Peer Backup) : IAsyncDisposable
     {
