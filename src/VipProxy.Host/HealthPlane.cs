@@ -26,12 +26,12 @@ public sealed partial class HealthPlane : IAsyncDisposable, IRealServerFailureSi
     private ScriptRunner _scripts;
     private HealthProbeFactory _probes;
 
-    public HealthPlane(ForwardingPlane forwarding, GlobalDefinitions global, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    internal HealthPlane(ForwardingPlane forwarding, GlobalDefinitions global, ILoggerFactory loggerFactory, TimeProvider timeProvider, SessionShutdown sessions)
     {
         _forwarding = forwarding;
         _options = new HealthMonitorOptions { LoggerFactory = loggerFactory, TimeProvider = timeProvider };
         _logger = loggerFactory.CreateLogger("vipproxy.health");
-        _sessions = new SessionShutdown(_logger, timeProvider);
+        _sessions = sessions;
         (_scripts, _probes) = CreateRunners(global);
     }
 

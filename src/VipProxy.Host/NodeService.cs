@@ -69,7 +69,7 @@ public sealed partial class NodeService : IHostedService, IAsyncDisposable
 
         _forwarding = new ForwardingPlane(_loggerFactory, _timeProvider, _failures, ForwarderOptions.From(_config.Global));
         await _forwarding.StartAsync(_config.VirtualServers, cancellationToken).ConfigureAwait(false);
-        _health = new HealthPlane(_forwarding, _config.Global, _loggerFactory, _timeProvider);
+        _health = new HealthPlane(_forwarding, _config.Global, _loggerFactory, _timeProvider, _sessionShutdown);
         _failures.Target = _health;
         _health.QuorumChanged += ReportServiceHealth;
         _health.Start(_config.VirtualServers);
